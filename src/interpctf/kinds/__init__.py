@@ -9,6 +9,7 @@ from interpctf.kinds.base import Kind
 _BUILTIN_MODULES = {
     "labelfn": "interpctf.kinds.labelfn",
     "trojan": "interpctf.kinds.trojan",
+    "edit": "interpctf.kinds.edit",
 }
 
 _REGISTRY: dict[str, type[Kind]] = {}

@@ -8,6 +8,7 @@ FAMILIES: dict[str, str] = {
     "pairs-transformer": "interpctf.nets.pair_transformer",
     "digits-cnn": "interpctf.nets.digits_cnn",
     "trojan-cnn": "interpctf.nets.small_cnn",
+    "world-gpt": "interpctf.nets.tiny_gpt",
 }
 
 

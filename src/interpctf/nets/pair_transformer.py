@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from interpctf.nets.hf import quiet_transformers
 from interpctf.nets.threads import single_thread
 
 FAMILY = "pairs-transformer"
@@ -103,14 +104,8 @@ def train(cfg: PairTransformerConfig, pairs: np.ndarray, labels: np.ndarray, see
     return model
 
 
-def _quiet_transformers() -> None:
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # per-tensor loading bars are noise next to interpctf's own
-
-
 def save(model, out_dir: Path) -> None:
-    _quiet_transformers()
+    quiet_transformers()
     model.save_pretrained(out_dir, safe_serialization=True)
     # generation defaults are meaningless for a classifier and would only add noise to the bundle
     (Path(out_dir) / "generation_config.json").unlink(missing_ok=True)
@@ -119,5 +114,5 @@ def save(model, out_dir: Path) -> None:
 def load(model_dir: Path):
     from transformers import GPT2LMHeadModel
 
-    _quiet_transformers()
+    quiet_transformers()
     return GPT2LMHeadModel.from_pretrained(model_dir, local_files_only=True).eval()

@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 from transformers import GPT2Config, GPT2LMHeadModel
-from transformers.utils import logging as hf_logging
 
+from interpctf.nets.hf import quiet_transformers
 from interpctf.data.world import World, WorldConfig
 from interpctf.data.world_tokenizer import build_tokenizer, save_tokenizer
 from interpctf.nets.tiny_gpt_eval import fact_recall
@@ -108,7 +108,7 @@ def train_world_model(world: World, out_dir: str | Path, seed: int = 0, progress
         frac = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
         return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
 
-    hf_logging.set_verbosity_error()  # the padding-mask advice does not apply: rows are right-padded, causal
+    quiet_transformers()
     start = time.perf_counter()
     model.train()
     loss_ema = None
@@ -142,3 +142,15 @@ def train_world_model(world: World, out_dir: str | Path, seed: int = 0, progress
     world.save(out / "world.json")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     return metrics
+
+
+FAMILY = "world-gpt"  # config.json's interpctf_family for edited world models published in bundles
+
+
+def load(model_dir: Path):
+    """A published world model (transformers GPT2LMHeadModel, eval mode), offline."""
+    from transformers import AutoModelForCausalLM
+
+    quiet_transformers()
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir), local_files_only=True)
+    return model.eval()

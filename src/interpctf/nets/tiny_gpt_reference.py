@@ -19,6 +19,8 @@ from transformers import AutoModelForCausalLM
 from interpctf.canonical import canonical_json, sha256_hex
 from interpctf.data.world import World
 from interpctf.data.world_tokenizer import load_tokenizer
+from interpctf.nets.hf import quiet_transformers
+from interpctf.nets.threads import single_thread
 from interpctf.nets.tiny_gpt import TinyGPTConfig, train_world_model
 from interpctf.progress import Progress
 
@@ -49,6 +51,7 @@ def config_hash(config: TinyGPTConfig) -> str:
 def load_world_model(path: str | Path) -> WorldModel:
     """Loads a saved world model directory (offline: nothing is fetched)."""
     path = Path(path)
+    quiet_transformers()
     model = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True)
     model.eval()
     metrics = json.loads((path / "metrics.json").read_text()) if (path / "metrics.json").exists() else {}
@@ -68,7 +71,8 @@ def reference_world_model(cache_dir: str | Path | None = None, progress: Progres
             tmp = root / f"{final.name}.tmp{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
             world = World.generate(config.world)
-            train_world_model(world, tmp, seed=config.seed, progress=progress, config=config)
+            with single_thread():  # see interpctf.nets.threads: on a busy machine, far faster than two threads
+                train_world_model(world, tmp, seed=config.seed, progress=progress, config=config)
             shutil.rmtree(final, ignore_errors=True)
             os.replace(tmp, final)
     return load_world_model(final)

@@ -9,7 +9,6 @@ import numpy as np
 from interpctf.data.digits import augment, digit_images
 from interpctf.data.pairs import all_pairs, split_indices
 from interpctf.kinds.labelfn.recipe import LabelFnRecipe
-from interpctf.nets.digits_cnn import DigitsCNNConfig
 
 
 @dataclass
@@ -116,6 +115,8 @@ class DigitsDomain(Domain):
         return Split(train=train, public=np.sort(shuffled[:cut]), private=np.sort(shuffled[cut:]), heldout=heldout)
 
     def _config(self, recipe):
+        from interpctf.nets.digits_cnn import DigitsCNNConfig  # torch stays out of processes that only parse answers
+
         overrides = {k: v for k, v in recipe.training.model_dump().items() if v is not None}
         return DigitsCNNConfig(**{**DigitsCNNConfig().__dict__, **overrides})
 
@@ -137,7 +138,7 @@ class DigitsDomain(Domain):
         images = np.concatenate([inputs, extra])
         targets = np.concatenate([labels, apply_rule(label_fn, extra, unpack=False)])
         model = digits_cnn.train(cfg, images, targets, seed, on_step)
-        refine = DigitsCNNConfig(**{**cfg.__dict__, "steps": self.refine_steps, "lr": cfg.lr / 3})
+        refine = type(cfg)(**{**cfg.__dict__, "steps": self.refine_steps, "lr": cfg.lr / 3})
         for round_ in range(self.refine_rounds):
             candidates = augment(inputs, self.candidates, seed + 1 + round_)
             hard = candidates[np.argsort(np.abs(digits_cnn.margins(model, candidates)))[:self.hard_per_round]]
