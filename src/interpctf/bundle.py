@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from interpctf.calibration import Calibration
 from interpctf.canonical import canonical_json, sha256_file, sha256_hex
 from interpctf.errors import BadBundle, one_line
 from interpctf.kinds.base import AnswerFile, Challenge
@@ -59,6 +60,7 @@ class Manifest(BaseModel):
     commitment: str
     commitment_scheme: str = COMMITMENT_SCHEME
     baselines: dict[str, BaselineResult] = Field(default_factory=dict)
+    calibration: Calibration | None = None  # set by ``forge --calibrate``; outside the key, like the baselines
     interpctf_version: str
 
 

@@ -1,5 +1,6 @@
 """The challenge card (the bundle's README.md): what the challenge is, how to load the model, how to answer."""
 
+from interpctf.calibration import calibration_text
 from interpctf.kinds.base import Challenge, Kind
 
 
@@ -33,6 +34,9 @@ Grade it yourself once the key is revealed: `interpctf grade BUNDLE KEY ANSWER`;
 ## Baselines
 
 {_baselines_table(challenge)}
+## Calibration
+
+{calibration_text(m.calibration)}
 ## Checking the organizers
 
 `commitment` above is the SHA-256 of the answer key, salted, published before anyone could answer. When the key

@@ -22,6 +22,7 @@ _COMMAND_GROUPS: list[tuple[str, str | None]] = [
     ("interpctf.commands.server", None),
     ("interpctf.commands.client", None),
     ("interpctf.commands.demo", None),
+    ("interpctf.commands.bench", None),
 ]
 
 for module_name, group in _COMMAND_GROUPS:

@@ -16,9 +16,9 @@ from interpctf.bundle import (
     KEY_FILES_DIR, KEY_NAME, MANIFEST_NAME, BaselineResult, Key, Manifest, ReferenceAnswer, file_hashes,
     open_challenge,
 )
+from interpctf.calibration import run_baselines as run_baselines_on, summarize as summarize_calibration
 from interpctf.card import render_card
 from interpctf.errors import InterpctfError
-from interpctf.grading import grade_file
 from interpctf.kinds import get_kind
 from interpctf.kinds.base import ForgeTarget, Recipe
 from interpctf.progress import Progress, SilentProgress
@@ -38,8 +38,11 @@ def variant_id(challenge: str, recipe: Recipe, variant: int) -> str:
 
 
 def forge(recipe: Recipe, out: Path, challenge: str, progress: Progress | None = None,
-          run_baselines: bool = True) -> list[Path]:
-    """Forge every variant of ``recipe`` under ``out``; return the variant folders (each: bundle/, key.json)."""
+          run_baselines: bool = True, calibrate: bool = False) -> list[Path]:
+    """Forge every variant of ``recipe`` under ``out``; return the variant folders (each: bundle/, key.json).
+
+    ``calibrate`` records in the manifest which baselines solve each variant, black-box vs white-box (it runs
+    the baselines even when ``run_baselines`` is off)."""
     progress = progress or SilentProgress()
     kind = get_kind(recipe.kind)
     out = Path(out)
@@ -52,7 +55,7 @@ def forge(recipe: Recipe, out: Path, challenge: str, progress: Progress | None =
         staging = Path(tempfile.mkdtemp(prefix=".forge-", dir=final.parent))
         try:
             _forge_variant(kind, recipe, variant, staging, variant_id(challenge, recipe, variant), challenge,
-                           progress, run_baselines)
+                           progress, run_baselines, calibrate)
             final.mkdir(parents=True, exist_ok=True)
             for name in ("bundle", KEY_NAME, KEY_FILES_DIR):
                 if (staging / name).exists():
@@ -64,7 +67,7 @@ def forge(recipe: Recipe, out: Path, challenge: str, progress: Progress | None =
 
 
 def _forge_variant(kind, recipe: Recipe, variant: int, where: Path, cid: str, challenge: str,
-                   progress: Progress, run_baselines: bool) -> None:
+                   progress: Progress, run_baselines: bool, calibrate: bool) -> None:
     bundle_dir = where / "bundle"
     target = ForgeTarget(model_dir=bundle_dir / "model", examples_dir=bundle_dir / "examples",
                          key_dir=where / KEY_FILES_DIR)
@@ -82,18 +85,14 @@ def _forge_variant(kind, recipe: Recipe, variant: int, where: Path, cid: str, ch
     (where / KEY_NAME).write_text(key.model_dump_json(indent=1))
     _write_manifest(bundle_dir, manifest)
 
-    if run_baselines:
+    if run_baselines or calibrate:
         challenge_obj = open_challenge(bundle_dir, where / KEY_NAME)
-        public_view = open_challenge(bundle_dir)
-        results = {}
-        baselines = kind.baselines()
-        with progress.step("baselines", total=len(baselines)) as step:
-            for name, solve in baselines.items():
-                grade = grade_file(kind, solve(public_view), challenge_obj)
-                # The manifest shows public-split figures only: the private split stays unexamined.
-                results[name] = BaselineResult(score=round(grade.public_score, 4), solved=grade.public_solved)
-                step.advance()
-        manifest.baselines = results
+        with progress.step("baselines", total=len(kind.baselines())) as step:
+            runs = run_baselines_on(kind, challenge_obj, step.advance)
+        # The manifest shows public-split figures only: the private split stays unexamined.
+        manifest.baselines = {name: BaselineResult(score=r.score, solved=r.solved) for name, r in runs.items()}
+        if calibrate:
+            manifest.calibration = summarize_calibration(runs)
         _write_manifest(bundle_dir, manifest)
     (bundle_dir / "README.md").write_text(render_card(kind, open_challenge(bundle_dir)))
 

@@ -215,7 +215,9 @@ def all_routes():
     """Every (methods, path) the server defines (FastAPI >= 0.165 nests included routers, so ask the modules)."""
     from interpctf.server.routes import admin_api, admin_pages, api, board, pages
     out = []
-    for module in (api, board, admin_api, pages, admin_pages):
-        for route in module.router.routes:
+    from interpctf.server.routes import MODE_ROUTERS
+    routers = [module.router for module in (api, board, admin_api, pages, admin_pages)] + MODE_ROUTERS()
+    for router in routers:
+        for route in router.routes:
             out.append((set(route.methods), route.path))
     return out

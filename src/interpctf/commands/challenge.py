@@ -30,14 +30,20 @@ def register(app: typer.Typer) -> None:
     def forge_cmd(recipe: Path = typer.Argument(..., help="recipe YAML"),
                   out: Path = typer.Option(..., "-o", "--out", help="output folder: bundle/ and key.json go here"),
                   no_baselines: bool = typer.Option(False, help="skip running the baseline solvers"),
+                  calibrate: bool = typer.Option(False, "--calibrate", help="record in the manifest which baselines "
+                                                 "solve it, black-box vs white-box"),
                   quiet: bool = typer.Option(False, "-q", help="no progress bars")):
         """Train a model with a planted secret: writes OUT/bundle/ (public) and OUT/key.json (secret)."""
         parsed = load_recipe(recipe)
-        folders = forge(parsed, out, recipe_slug(recipe), RichProgress(quiet), run_baselines=not no_baselines)
+        folders = forge(parsed, out, recipe_slug(recipe), RichProgress(quiet), run_baselines=not no_baselines,
+                        calibrate=calibrate)
         for folder in folders:
             m = read_manifest(folder / "bundle")
             typer.echo(f"forged {m.id}: bundle {folder / 'bundle'}  key {folder / 'key.json'}  "
                        f"commitment {m.commitment[:16]}…")
+            if m.calibration is not None:
+                typer.echo(f"  calibration: black-box solvable {'YES' if m.calibration.black_box_solvable else 'no'}"
+                           f", white-box solvable {'YES' if m.calibration.white_box_solvable else 'no'}")
 
     @app.command("show")
     def show_cmd(bundle: Path, as_json: bool = typer.Option(False, "--json")):

@@ -7,7 +7,7 @@ Bundle and key plumbing (salts, commitments, manifests, cards, packing) is the p
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -82,11 +82,17 @@ class Challenge:
 Baseline = Callable[[Challenge], AnswerFile]
 """A baseline solver: sees only the public bundle (``challenge.key`` is None) and returns an answer file."""
 
+BaselineAccess = Literal["black-box", "white-box"]
+
 
 class Kind(ABC):
     name: ClassVar[str]
     recipe_model: ClassVar[type[Recipe]]
     card_template: ClassVar[str] = ""  # kind-specific part of the challenge card (markdown, str.format fields)
+    # Baselines that look inside the model (weights, activations, gradients); the others only query it.
+    white_box_baselines: ClassVar[frozenset[str]] = frozenset()
+    # The baseline whose answer is the bottom (0) of benchmark scores; None: the kind has no trivial answer.
+    trivial_baseline: ClassVar[str | None] = None
 
     @abstractmethod
     def forge(self, recipe: Recipe, variant: int, seed: int, target: ForgeTarget, progress: Progress) -> Forged:
@@ -103,6 +109,10 @@ class Kind(ABC):
     def baselines(self) -> dict[str, Baseline]:
         """Baseline solvers by name: none of them should solve a well-made challenge."""
         return {}
+
+    def baseline_access(self, name: str) -> BaselineAccess:
+        """Whether baseline ``name`` only queries the model (black-box) or looks inside it (white-box)."""
+        return "white-box" if name in self.white_box_baselines else "black-box"
 
     def card(self, challenge: Challenge) -> str:
         """Kind-specific markdown for the challenge card: how to load the model, what to answer."""

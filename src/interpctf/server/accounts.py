@@ -56,7 +56,7 @@ def authenticate(session, name: str, password: str) -> User:
 
 
 def create_team(session, event, user: User, name: str) -> Team:
-    if event.mode != "team":
+    if event.mode == "user":
         raise bad_request("this event is played alone (user mode); there are no teams to create")
     if user.team_id is not None:
         raise conflict("you are already in a team")
@@ -75,7 +75,7 @@ def create_team(session, event, user: User, name: str) -> Team:
 
 
 def join_team(session, event, user: User, invite_code: str) -> Team:
-    if event.mode != "team":
+    if event.mode == "user":
         raise bad_request("this event is played alone (user mode); there are no teams to join")
     if user.team_id is not None:
         raise conflict("you are already in a team")

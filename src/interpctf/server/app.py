@@ -2,6 +2,7 @@
 upload size limit, templates, static files, and the in-process grading worker."""
 
 import logging
+import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -22,20 +23,25 @@ log = logging.getLogger("interpctf.server")
 HERE = Path(__file__).parent
 
 
+# Challenge bundles proposed to a league are model files: they get their own, larger limit.
+BUNDLE_UPLOAD_PATHS = re.compile(r"^(/api/v1/league/rounds/[^/]+/proposals|/league/rounds/[^/]+/propose)$")
+
+
 class BodyLimit:
     """Refuse request bodies over the limit (413) before they are read into memory or spooled to disk."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, bundle_limit: int = 0):
+        self.app, self.default_limit, self.bundle_limit = app, limit, max(limit, bundle_limit)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.bundle_limit if BUNDLE_UPLOAD_PATHS.match(scope.get("path", "")) else self.default_limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        too_big = f"request body over the {self.limit}-byte upload limit"
+        too_big = f"request body over the {limit}-byte upload limit"
         if declared is not None:
             try:
-                if int(declared) > self.limit:
+                if int(declared) > limit:
                     return await _send_error(scope, send, 413, too_big)
             except ValueError:
                 return await _send_error(scope, send, 400, "malformed Content-Length header")
@@ -46,7 +52,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise ApiError(413, too_big)
             return message
 
@@ -129,6 +135,10 @@ def create_app(settings: Settings | None = None, migrate_db: bool = True) -> Fas
     from interpctf.server.routes import admin_api, admin_pages, api, board, pages
     for module in (api, board, admin_api, pages, admin_pages):
         app.include_router(module.router)
+    from interpctf.server.routes import MODE_ROUTERS
+    for mode_router in MODE_ROUTERS():
+        app.include_router(mode_router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024,
+                       bundle_limit=settings.max_bundle_bytes + 64 * 1024)
     return app

@@ -11,6 +11,7 @@ class Settings(BaseModel):
     data_dir: Path = Path("interpctf-event")  # database (SQLite), challenge files, exports
     database_url: str = ""  # default: sqlite:///<data_dir>/event.db
     max_upload_bytes: int = 1 << 20
+    max_bundle_bytes: int = 256 << 20  # a challenge bundle proposed to a league (a model inside)
     wrong_per_minute: int = Field(default=10, ge=1)  # submissions per account per minute (CTFd default: 10)
     auth_per_minute: int = Field(default=20, ge=1)  # login/registration attempts per client address per minute
     session_days: float = 7.0

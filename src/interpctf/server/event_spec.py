@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from interpctf.errors import InterpctfError, one_line
 from interpctf.recipe import validation_message
 from interpctf.rules import EventRules, ValueRule
+from interpctf.server.modes import BountyConfig, JamConfig, LeagueConfig
 
 
 class HintSpec(BaseModel):
@@ -52,11 +53,14 @@ class EventSpec(BaseModel):
     starts_at: datetime
     ends_at: datetime
     freeze_at: datetime | None = None
-    mode: Literal["team", "user"] = "team"
+    mode: Literal["team", "user", "league", "jam", "bounty"] = "team"
     team_size: int = Field(default=4, ge=1, le=100)
     rules: EventRules = Field(default_factory=EventRules)
     challenges: list[ChallengeSpec] = Field(default_factory=list)
     accounts: list[AccountSpec] = Field(default_factory=list)
+    league: LeagueConfig | None = None  # rounds and scoring of a league (mode: league)
+    jam: JamConfig | None = None  # criteria and assignment of a jam (mode: jam)
+    bounty: BountyConfig | None = None
 
     @field_validator("starts_at", "ends_at", "freeze_at")
     @classmethod
@@ -71,6 +75,9 @@ class EventSpec(BaseModel):
             raise ValueError("ends_at must be after starts_at")
         if self.freeze_at is not None and not (self.starts_at <= self.freeze_at <= self.ends_at):
             raise ValueError("freeze_at must lie inside the event window")
+        if self.league is not None and any(r.propose_from < self.starts_at or r.solve_until > self.ends_at
+                                           for r in self.league.rounds):
+            raise ValueError("every league round must lie inside the event window (starts_at to ends_at)")
         slugs = [c.slug for c in self.challenges]
         if len(set(slugs)) != len(slugs):
             raise ValueError("challenge slugs must be unique")

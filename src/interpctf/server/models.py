@@ -173,3 +173,104 @@ class Worker(Base):
     __tablename__ = "workers"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# ---- league, jam and bounty modes (migration 0002) -----------------------------------------------------------
+class ModeSettings(Base):
+    """The mode's configuration (interpctf.server.modes.ModeConfig as JSON), editable by admins."""
+    __tablename__ = "mode_settings"
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    config: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class LeagueRound(Base):
+    """Teams propose during [propose_from, propose_until), everyone else solves during [propose_until,
+    solve_until); after that the round is scored and its keys revealed."""
+    __tablename__ = "league_rounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    propose_from: Mapped[datetime] = mapped_column(DateTime)
+    propose_until: Mapped[datetime] = mapped_column(DateTime)
+    solve_until: Mapped[datetime] = mapped_column(DateTime)
+    revealed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class LeagueProposal(Base):
+    """A team's challenge for a round. ``status``: forging -> checking -> ready (plant holds; awaiting the
+    proposer's confirmation) -> published; or refused (the plant check failed) / failed (forging broke)."""
+    __tablename__ = "league_proposals"
+    __table_args__ = (UniqueConstraint("round_id", "team_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("league_rounds.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(10))  # recipe or bundle
+    status: Mapped[str] = mapped_column(String(12), default="forging")
+    folder: Mapped[str] = mapped_column(String(500), default="")  # forge output, relative to the data folder
+    title: Mapped[str] = mapped_column(String(200), default="")
+    progress: Mapped[dict] = mapped_column(JSON, default=dict)  # {"step", "done", "total"} while forging
+    check: Mapped[dict] = mapped_column(JSON, default=dict)  # plant check: reference and baseline grades
+    error: Mapped[str] = mapped_column(Text, default="")
+    challenge_id: Mapped[int | None] = mapped_column(ForeignKey("challenges.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class JamProject(Base):
+    __tablename__ = "jam_projects"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    links: Mapped[list] = mapped_column(JSON, default=list)
+    writeup_path: Mapped[str] = mapped_column(String(500), default="")  # relative to the data folder
+    writeup_type: Mapped[str] = mapped_column(String(8), default="")  # md or pdf
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class JamAssignment(Base):
+    __tablename__ = "jam_assignments"
+    judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("jam_projects.id"), primary_key=True)
+
+
+class JamReview(Base):
+    __tablename__ = "jam_reviews"
+    __table_args__ = (UniqueConstraint("project_id", "judge_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("jam_projects.id"), index=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)  # criterion name -> rating
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class BountyWriteup(Base):
+    """A writeup against a challenge; ``outcome``: pending, solved, asterisk (solved, with a note), not_solved."""
+    __tablename__ = "bounty_writeups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")  # markdown
+    links: Mapped[list] = mapped_column(JSON, default=list)
+    outcome: Mapped[str] = mapped_column(String(12), default="pending")
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class BountyPrize(Base):
+    __tablename__ = "bounty_prizes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    writeup_id: Mapped[int | None] = mapped_column(ForeignKey("bounty_writeups.id"), nullable=True)
+    recipient: Mapped[str] = mapped_column(String(200))
+    donation: Mapped[bool] = mapped_column(Boolean, default=False)  # given to a charity in the recipient's name
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(8), default="USD")
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -25,6 +25,17 @@ templates.env.filters["when"] = _when
 templates.env.filters["pct"] = lambda x: "—" if x is None else f"{100 * float(x):.1f}%"
 
 
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h\u00a0{minutes:02d}m" if hours else f"{minutes}m\u00a0{secs:02d}s"
+
+
+templates.env.filters["duration"] = _duration
+
+
 def render(request: Request, name: str, context: dict, status: int = 200, auth: Auth | None = None):
     """Render a page; sets the anonymous CSRF cookie when the visitor is not logged in."""
     state = request.app.state.ictf

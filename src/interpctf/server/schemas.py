@@ -1,8 +1,9 @@
 """Pydantic schemas at the API boundary."""
 
+from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _In(BaseModel):
@@ -83,6 +84,7 @@ class SubmissionOut(BaseModel):
     public_score: float | None
     public_solved: bool | None
     details: dict
+    account_type: str | None = None  # the submitter's account: human or agent
     score: float | None = None
     solved: bool | None = None
 
@@ -102,9 +104,29 @@ class BoardOut(BaseModel):
     phase: str
     split: str
     frozen_at: str | None
+    accounts: Literal["human", "agent", "mixed"] | None = None  # the filter applied, if any
     standings: list[StandingOut]
     challenges: list[dict]
     series: list[dict]
+
+
+class GroupOut(BaseModel):
+    teams: int
+    attempts: int
+    best_score: float | None
+    solves: int
+    first_solve_seconds: float | None
+    mean_attempts_to_solve: float | None
+
+
+class CompareOut(BaseModel):
+    challenge: str
+    title: str
+    phase: str
+    split: str
+    frozen_at: str | None
+    event_start: str | None
+    groups: dict[Literal["human", "agent"], GroupOut]
 
 
 class CtftimeStanding(BaseModel):
@@ -115,3 +137,21 @@ class CtftimeStanding(BaseModel):
 
 class CtftimeOut(BaseModel):
     standings: list[CtftimeStanding]
+
+
+class RoundIn(_In):
+    """A new league round; times in UTC (an offset is converted)."""
+    title: str = Field(default="", max_length=200)
+    propose_from: datetime
+    propose_until: datetime
+    solve_until: datetime
+
+    @model_validator(mode="after")
+    def _order(self) -> "RoundIn":
+        for name in ("propose_from", "propose_until", "solve_until"):
+            value = getattr(self, name)
+            if value.tzinfo is not None:
+                setattr(self, name, value.astimezone(timezone.utc).replace(tzinfo=None))
+        if not self.propose_from < self.propose_until < self.solve_until:
+            raise ValueError("a round needs propose_from < propose_until < solve_until")
+        return self

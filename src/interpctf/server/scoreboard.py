@@ -127,6 +127,20 @@ def compute_board(session, event, now_phase: str, frozen: bool, top: int = 10) -
     }
 
 
+ACCOUNT_FILTERS = ("human", "agent", "mixed")
+
+
+def filter_board(board: dict, accounts: str | None) -> dict:
+    """The board restricted to teams whose accounts are ``accounts`` (human, agent or mixed), ranked among
+    themselves; challenge values and solve counts stay those of the whole event."""
+    if not accounts:
+        return board
+    rows = [r for r in board["standings"] if r["accounts"] == accounts]
+    keep = {r["team"] for r in rows}
+    return {**board, "accounts": accounts, "standings": [{**r, "pos": i} for i, r in enumerate(rows, start=1)],
+            "series": [s for s in board["series"] if s["team"] in keep]}
+
+
 def _account_label(types: set[str]) -> str:
     if not types:
         return "human"

@@ -12,7 +12,8 @@ from interpctf.progress import Progress, SilentProgress
 from interpctf.server.auth import hash_password
 from interpctf.server.db import Database, migrate
 from interpctf.server.event_spec import ChallengeSpec, EventSpec
-from interpctf.server.models import Challenge, Event, Hint, Team, User, Variant
+from interpctf.server.models import Challenge, Event, Hint, LeagueRound, Team, User, Variant
+from interpctf.server.modes import ModeConfig, save_config
 
 CHALLENGES_DIR = "challenges"
 
@@ -79,6 +80,16 @@ def new_invite_code() -> str:
     return secrets.token_urlsafe(9)
 
 
+def setup_mode(session, spec: EventSpec) -> None:
+    """Store the league/jam/bounty configuration and create the league's rounds."""
+    session.flush()
+    config = ModeConfig(**{m: getattr(spec, m) for m in ("league", "jam", "bounty") if getattr(spec, m)})
+    save_config(session, session.get(Event, 1), config)
+    for number, r in enumerate(config.league.rounds if spec.mode == "league" else [], start=1):
+        session.add(LeagueRound(number=number, title=r.title or f"Round {number}", propose_from=r.propose_from,
+                                propose_until=r.propose_until, solve_until=r.solve_until))
+
+
 def create_event(spec: EventSpec, base: Path, data_dir: Path, url: str, progress: Progress | None = None) -> Database:
     """Forge/copy every challenge, then create the event in a fresh database. Returns the database."""
     progress = progress or SilentProgress()
@@ -99,4 +110,5 @@ def create_event(spec: EventSpec, base: Path, data_dir: Path, url: str, progress
             add_challenge(s, data_dir, cspec, folder, position)
         for account in spec.accounts:
             create_account(s, account.name, account.password, role=account.role)
+        setup_mode(s, spec)
     return db

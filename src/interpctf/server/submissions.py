@@ -32,8 +32,9 @@ def check_window(event, admin: bool = False) -> None:
         raise forbidden("the event is over; submissions are closed")
 
 
-def submit(state: ServerState, who, slug: str, answer: AnswerFile) -> Submission:
-    """``who(session) -> User`` authenticates inside the same read transaction (one connection checkout)."""
+def submit(state: ServerState, who, slug: str, answer: AnswerFile, hidden_ok: bool = False) -> Submission:
+    """``who(session) -> User`` authenticates inside the same read transaction (one connection checkout).
+    ``hidden_ok``: the caller (a league round) has already checked that this hidden challenge takes answers."""
     settings = state.settings
     if len(answer.data) > settings.max_upload_bytes:
         raise ApiError(413, f"answer is {len(answer.data)} bytes; the limit is {settings.max_upload_bytes}")
@@ -41,7 +42,7 @@ def submit(state: ServerState, who, slug: str, answer: AnswerFile) -> Submission
         user = who(s) if callable(who) else who
         check_window(state.cached("event", lambda: state.event(s)))
         team_id = require_team(user)
-        chal = state.cached(("challenge", slug), lambda: find_challenge(s, slug))
+        chal = state.cached(("challenge", slug), lambda: find_challenge(s, slug, admin=hidden_ok))
         variants = state.cached(("variants", chal.id), lambda: variants_of(s, chal.id))
         variant = variants[(team_id - 1) % len(variants)]
         already = s.execute(_SOLVED, {"team": team_id, "chal": chal.id}).first()
@@ -84,13 +85,16 @@ def attempts_used(session, team_id: int, challenge_id: int) -> int:
                                                              AttemptCounter.challenge_id == challenge_id)) or 0
 
 
-def public_view(sub: Submission, slug: str, final: bool = False) -> dict:
-    """What the submitter sees: the public split while the event runs; both splits after it ends."""
+def public_view(sub: Submission, slug: str, final: bool = False, account_type: str | None = None) -> dict:
+    """What the submitter sees: the public split while the event runs; both splits after it ends.
+
+    ``account_type`` tags the submission by its submitter's account (human or agent)."""
     details = {k: v for k, v in (sub.details or {}).items()}
     view = {"id": sub.id, "challenge": slug, "status": sub.status, "filename": sub.filename,
             "created_at": sub.created_at.isoformat() + "Z",
             "graded_at": sub.graded_at.isoformat() + "Z" if sub.graded_at else None,
-            "public_score": sub.public_score, "public_solved": sub.public_solved, "details": details}
+            "public_score": sub.public_score, "public_solved": sub.public_solved, "details": details,
+            "account_type": account_type}
     if final:
         view.update(score=sub.score, solved=sub.solved)
     return view

@@ -11,11 +11,15 @@ from sqlalchemy import DateTime, LargeBinary, func, select, text
 
 from interpctf.errors import InterpctfError
 from interpctf.server.db import Database, migrate
+from interpctf.server.jam import WRITEUPS_DIR
 from interpctf.server.models import Base, Event
 from interpctf.server.setup import CHALLENGES_DIR
 
+JAM_DIR = WRITEUPS_DIR.parts[0]
+
 FORMAT = "interpctf-event-export/1"
 SKIP = {"web_sessions", "rate_buckets", "workers"}  # transient
+FILE_DIRS = (CHALLENGES_DIR, JAM_DIR)  # files the rows point to: challenges (league proposals too), jam writeups
 
 
 def _encode(column, value):
@@ -58,9 +62,10 @@ def export_event(db: Database, data_dir: Path, out: Path) -> Path:
     with db.read() as s:
         payload = export_rows(s)
     (out / "event.json").write_text(json.dumps(payload, indent=1))
-    src = Path(data_dir) / CHALLENGES_DIR
-    if src.exists():
-        shutil.copytree(src, out / CHALLENGES_DIR)
+    for folder in FILE_DIRS:
+        src = Path(data_dir) / folder
+        if src.exists():
+            shutil.copytree(src, out / folder)
     return out
 
 
@@ -78,11 +83,12 @@ def import_event(source: Path, data_dir: Path, url: str) -> Database:
         if s.scalar(select(Event.id)) is not None:
             raise InterpctfError("this database already holds an event; import into a fresh one")
     data_dir = Path(data_dir)
-    if (source / CHALLENGES_DIR).exists():
-        dest = data_dir / CHALLENGES_DIR
-        if dest.exists():
-            shutil.rmtree(dest)
-        shutil.copytree(source / CHALLENGES_DIR, dest)
+    for folder in FILE_DIRS:
+        if (source / folder).exists():
+            dest = data_dir / folder
+            if dest.exists():
+                shutil.rmtree(dest)
+            shutil.copytree(source / folder, dest)
     with db.write() as s:
         for table in Base.metadata.sorted_tables:
             rows = payload["tables"].get(table.name, [])

@@ -39,11 +39,11 @@ def blackbox(challenge: Challenge) -> AnswerFile:
         table = "".join(str(int(v)) for v in preds)
         source = f"TABLE = {table!r}\n\ndef label(x, y):\n    return int(TABLE[x * {p} + y])\n"
     else:
-        source = _tree_source(inputs.reshape(len(inputs), -1), preds)
+        source = tree_source(inputs.reshape(len(inputs), -1), preds)
     return AnswerFile("blackbox.py", source.encode())
 
 
-def _tree_source(features: np.ndarray, targets: np.ndarray, max_depth: int = 12) -> str:
+def tree_source(features: np.ndarray, targets: np.ndarray, max_depth: int = 12) -> str:
     """Fit a decision tree on pixels and write it out as plain Python (answers may not import scikit-learn)."""
     from sklearn.tree import DecisionTreeClassifier
 

@@ -28,6 +28,8 @@ DEFAULT_STATEMENT = {
 class LabelFnKind(Kind):
     name = "labelfn"
     recipe_model = LabelFnRecipe
+    white_box_baselines = frozenset()  # constant and blackbox both only query the model
+    trivial_baseline = "constant"
 
     def forge(self, recipe: LabelFnRecipe, variant: int, seed: int, target: ForgeTarget,
               progress: Progress) -> Forged:

@@ -21,6 +21,8 @@ GRADERS = {"trigger": grader.grade_trigger, "target": grader.grade_target, "dete
 class TrojanKind(Kind):
     name = "trojan"
     recipe_model = TrojanRecipe
+    white_box_baselines = frozenset({"neural_cleanse"})  # optimizes a trigger through the model's gradients
+    trivial_baseline = "constant"
 
     def forge(self, recipe: TrojanRecipe, variant: int, seed: int, target: ForgeTarget,
               progress: Progress) -> Forged:

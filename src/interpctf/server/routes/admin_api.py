@@ -24,14 +24,15 @@ def _admin_write(request: Request, s):
 def submission_rows(s, status: str | None = None, limit: int = 200) -> list[dict]:
     q = (select(Submission.id, Challenge.slug, Team.name, User.name, Submission.status, Submission.created_at,
                 Submission.score, Submission.solved, Submission.public_score, Submission.public_solved,
-                Submission.grade_count, Submission.details)
+                Submission.grade_count, Submission.details, User.account_type)
          .join(Challenge, Challenge.id == Submission.challenge_id).join(Team, Team.id == Submission.team_id)
          .join(User, User.id == Submission.user_id).order_by(Submission.id.desc()).limit(limit))
     if status:
         q = q.where(Submission.status == status)
     return [{"id": r[0], "challenge": r[1], "team": r[2], "user": r[3], "status": r[4],
              "created_at": r[5].isoformat() + "Z", "score": r[6], "solved": r[7], "public_score": r[8],
-             "public_solved": r[9], "grade_count": r[10], "details": r[11]} for r in s.execute(q)]
+             "public_solved": r[9], "grade_count": r[10], "details": r[11], "account_type": r[12]}
+            for r in s.execute(q)]
 
 
 @router.get("/submissions")

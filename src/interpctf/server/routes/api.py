@@ -11,10 +11,11 @@ from interpctf.server.auth import (check_csrf, end_session, new_api_token, new_s
 from interpctf.server.challenges import (bundle_archive, challenge_detail, challenge_summary, revealed_key,
                                          unlock_hint, visible_challenges)
 from interpctf.server.errors import ApiError, not_found, too_many
-from interpctf.server.models import Challenge, Submission
+from interpctf.server.models import Challenge, Submission, User
 from interpctf.server.routes.deps import get_state, user_out
-from interpctf.server.schemas import (AnswerIn, JoinIn, LoginIn, RegisterIn, SessionOut, SubmissionOut, TeamIn,
-                                      TeamOut, TokenIn, TokenOut, UserOut)
+from interpctf.server.schemas import (AnswerIn, CompareOut, JoinIn, LoginIn, RegisterIn, SessionOut, SubmissionOut,
+                                      TeamIn, TeamOut, TokenIn, TokenOut, UserOut)
+from interpctf.server.compare import compare_challenge
 from interpctf.server.scoreboard import build_board
 from interpctf.server.state import phase, variant_for
 from interpctf.server.submissions import find_challenge, public_view, submit
@@ -168,6 +169,20 @@ def challenge(slug: str, request: Request):
         return challenge_detail(st, s, chal, user.team_id, build_board(st, s, admin=user.role == "admin"))
 
 
+@router.get("/challenges/{slug}/compare", response_model=CompareOut)
+def compare(slug: str, request: Request):
+    """Humans versus agents on this challenge: per account type, teams, attempts, best score, solves, time from
+    the event start to the first solve, and attempts to a solve (same split and freeze as the scoreboard)."""
+    st = get_state(request)
+    with st.db.read() as s:
+        auth = resolve(request, s)
+        admin = bool(auth.user and auth.user.role == "admin")
+        event = st.event(s)
+        if phase(event) == "upcoming" and not admin:
+            raise ApiError(403, "the event has not started yet; challenges appear at the start")
+        return compare_challenge(s, event, find_challenge(s, slug), admin)
+
+
 @router.get("/challenges/{slug}/bundle", response_class=FileResponse)
 def download(slug: str, request: Request):
     """The challenge bundle as ``.tar.gz``: your team's variant when the challenge has several."""
@@ -203,13 +218,17 @@ def unlock(hint_id: int, request: Request):
 
 
 def _submit(request: Request, slug: str, answer: AnswerFile) -> dict:
+    seen = {}
+
     def who(s):
         auth = resolve(request, s)
         user = require_user(auth)
         check_csrf(request, auth, None)
+        seen["account_type"] = user.account_type
         return user
 
-    return public_view(submit(get_state(request), who, slug, answer), slug)
+    sub = submit(get_state(request), who, slug, answer)
+    return public_view(sub, slug, account_type=seen["account_type"])
 
 
 @router.post("/challenges/{slug}/submissions", response_model=SubmissionOut, status_code=202)
@@ -232,10 +251,12 @@ def my_submissions(request: Request):
     with st.db.read() as s:
         user = require_user(resolve(request, s))
         final = phase(st.event(s)) == "ended"
-        rows = s.execute(select(Submission, Challenge.slug).join(Challenge, Challenge.id == Submission.challenge_id)
+        rows = s.execute(select(Submission, Challenge.slug, User.account_type)
+                         .join(Challenge, Challenge.id == Submission.challenge_id)
+                         .join(User, User.id == Submission.user_id)
                          .where(Submission.team_id == (user.team_id or -1)).order_by(Submission.id.desc())
                          .limit(500)).all()
-        return [public_view(sub, slug, final) for sub, slug in rows]
+        return [public_view(sub, slug, final, account_type) for sub, slug, account_type in rows]
 
 
 @router.get("/submissions/{sub_id}", response_model=SubmissionOut)
@@ -247,4 +268,4 @@ def submission(sub_id: int, request: Request):
         if sub is None or (sub.team_id != user.team_id and user.role != "admin"):
             raise not_found(f"no submission {sub_id} of yours")
         slug = s.get(Challenge, sub.challenge_id).slug
-        return public_view(sub, slug, phase(st.event(s)) == "ended")
+        return public_view(sub, slug, phase(st.event(s)) == "ended", s.get(User, sub.user_id).account_type)

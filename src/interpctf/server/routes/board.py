@@ -1,6 +1,9 @@
 """The scoreboard: JSON, a CTFtime-style feed, and the score-over-time chart (SVG). Public, no login needed."""
 
-from fastapi import APIRouter, Request, Response
+import json
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from interpctf.server.auth import resolve
@@ -8,7 +11,7 @@ from interpctf.server.chart import render_chart
 from interpctf.server.models import utcnow
 from interpctf.server.routes.deps import get_state
 from interpctf.server.schemas import BoardOut, CtftimeOut
-from interpctf.server.scoreboard import board_bytes, board_bytes_fast, build_board, ctftime_feed
+from interpctf.server.scoreboard import board_bytes, board_bytes_fast, build_board, ctftime_feed, filter_board
 
 router = APIRouter(tags=["scoreboard"])
 
@@ -39,10 +42,18 @@ def _board_slow(request: Request, gzipped: bool) -> bytes:
         return board_bytes(st, s, admin=_is_admin(request, s), gzipped=gzipped)
 
 
+AccountFilter = Literal["human", "agent", "mixed"]
+
+
 @router.get("/api/v1/scoreboard", response_model=BoardOut)
-async def scoreboard(request: Request):
+async def scoreboard(request: Request, accounts: AccountFilter | None = Query(default=None)):
     """Standings (public probe split while the event runs, private split after it ends; frozen after the freeze
-    time for everyone but admins), challenge values and solve counts, and the top teams' score series."""
+    time for everyone but admins), challenge values and solve counts, and the top teams' score series.
+    ``accounts`` keeps only teams of human, agent or mixed accounts, ranked among themselves."""
+    if accounts is not None:
+        board = (await run_in_threadpool(_board, request))[0]
+        return Response(json.dumps(filter_board(board, accounts)), media_type="application/json",
+                        headers={"Cache-Control": "no-cache"})
     gzipped = "gzip" in request.headers.get("accept-encoding", "")
     anonymous = not (request.headers.get("authorization") or request.cookies.get("ictf_session"))
     if anonymous:  # the hot path: served from memory on the event loop
@@ -59,7 +70,8 @@ def ctftime(request: Request):
 
 
 @router.get("/scoreboard/chart.svg", response_class=Response)
-def chart(request: Request):
+def chart(request: Request, accounts: AccountFilter | None = Query(default=None)):
     board, event = _board(request)
+    board = filter_board(board, accounts)
     return Response(render_chart(board, event.starts_at, event.ends_at, utcnow()), media_type="image/svg+xml",
                     headers={"Cache-Control": "no-cache"})

@@ -1,6 +1,8 @@
 """HTML pages for participants. Forms post here with a CSRF token; errors come back as a page with one line."""
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from typing import Literal
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
@@ -8,13 +10,15 @@ from interpctf.kinds.base import AnswerFile
 from interpctf.server import accounts
 from interpctf.server.auth import (SESSION_COOKIE, check_csrf, end_session, new_session, require_user, resolve,
                                    set_session_cookie)
+from interpctf.server.bounty import ledger as bounty_ledger
 from interpctf.server.challenges import challenge_detail, challenge_summary, unlock_hint, visible_challenges
 from interpctf.server.errors import ApiError, not_found
-from interpctf.server.models import Challenge, Submission
+from interpctf.server.models import Challenge, Submission, User
 from interpctf.server.pages_common import render
 from interpctf.server.routes.api import auth_limit
 from interpctf.server.routes.deps import get_state
-from interpctf.server.scoreboard import build_board
+from interpctf.server.compare import compare_challenge
+from interpctf.server.scoreboard import build_board, filter_board
 from interpctf.server.state import phase
 from interpctf.server.submissions import find_challenge, public_view, submit
 
@@ -39,8 +43,10 @@ def home(request: Request):
         event = st.event(s)
         auth = resolve(request, s)
         board = build_board(st, s, admin=bool(auth.user and auth.user.role == "admin"))
+        ledger = bounty_ledger(s) if event.mode == "bounty" else None  # the bounty's prizes, on the event page
         return render(request, "home.html", {"event": event, "phase": phase(event), "board": board,
-                                             "n_challenges": len(visible_challenges(s))}, auth=auth)
+                                             "n_challenges": len(visible_challenges(s)), "ledger": ledger},
+                      auth=auth)
 
 
 @router.get("/register")
@@ -206,21 +212,37 @@ def submissions(request: Request):
     with st.db.read() as s:
         auth = _login_required(request, s)
         final = phase(st.event(s)) == "ended"
-        rows = s.execute(select(Submission, Challenge.slug).join(Challenge, Challenge.id == Submission.challenge_id)
+        rows = s.execute(select(Submission, Challenge.slug, User.account_type)
+                         .join(Challenge, Challenge.id == Submission.challenge_id)
+                         .join(User, User.id == Submission.user_id)
                          .where(Submission.team_id == (auth.user.team_id or -1))
                          .order_by(Submission.id.desc()).limit(200)).all()
-        items = [public_view(sub, slug, final) for sub, slug in rows]
+        items = [public_view(sub, slug, final, account_type) for sub, slug, account_type in rows]
         pending = any(i["status"] in ("queued", "grading") for i in items)
         return render(request, "submissions.html", {"items": items, "final": final, "pending": pending}, auth=auth)
 
 
 @router.get("/scoreboard")
-def scoreboard(request: Request):
+def scoreboard(request: Request, accounts: Literal["human", "agent", "mixed"] | None = Query(default=None)):
     st = get_state(request)
     with st.db.read() as s:
         auth = resolve(request, s)
-        board = build_board(st, s, admin=bool(auth.user and auth.user.role == "admin"))
-        return render(request, "scoreboard.html", {"board": board}, auth=auth)
+        board = filter_board(build_board(st, s, admin=bool(auth.user and auth.user.role == "admin")), accounts)
+        return render(request, "scoreboard.html", {"board": board, "accounts": accounts}, auth=auth)
+
+
+@router.get("/challenges/{slug}/compare")
+def compare(slug: str, request: Request):
+    """Humans versus agents on one challenge."""
+    st = get_state(request)
+    with st.db.read() as s:
+        auth = resolve(request, s)
+        admin = bool(auth.user and auth.user.role == "admin")
+        event = st.event(s)
+        if phase(event) == "upcoming" and not admin:
+            raise ApiError(403, "the event has not started yet; challenges appear at the start")
+        data = compare_challenge(s, event, find_challenge(s, slug), admin)
+        return render(request, "compare.html", {"cmp": data}, auth=auth)
 
 
 @router.get("/healthz", include_in_schema=False)

@@ -1,0 +1,81 @@
+"""Calibration at forge time: which of the kind's baselines solve a fresh challenge, black-box vs white-box.
+
+The "streetlight" check: a challenge that a black-box baseline solves can be won by playing with the model
+alone, without any interpretability. Figures are on the public probe split, like the manifest's baselines.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interpctf.errors import one_line
+from interpctf.kinds.base import BaselineAccess, Challenge, Kind
+
+
+class CalibrationRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    access: BaselineAccess
+    score: float
+    solved: bool
+    error: str | None = None  # the baseline crashed: recorded, and it counts as not solving
+
+
+class Calibration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    split: Literal["public"] = "public"
+    black_box_solvable: bool
+    white_box_solvable: bool
+    solved_by: dict[BaselineAccess, list[str]] = Field(default_factory=dict)
+    runs: dict[str, CalibrationRun] = Field(default_factory=dict)
+
+
+def summarize(runs: dict[str, CalibrationRun]) -> Calibration:
+    solved_by: dict[BaselineAccess, list[str]] = {
+        access: sorted(n for n, r in runs.items() if r.solved and r.access == access)
+        for access in ("black-box", "white-box")}
+    return Calibration(black_box_solvable=bool(solved_by["black-box"]),
+                       white_box_solvable=bool(solved_by["white-box"]), solved_by=solved_by, runs=runs)
+
+
+def run_baselines(kind: Kind, challenge: Challenge, on_done=None) -> dict[str, CalibrationRun]:
+    """Grade every baseline of ``kind`` on ``challenge`` (which holds the key); baselines see only the bundle."""
+    from interpctf.grading import grade_file
+
+    public_view = Challenge(bundle_dir=challenge.bundle_dir, manifest=challenge.manifest)
+    runs = {}
+    for name, solve in kind.baselines().items():
+        access = kind.baseline_access(name)
+        try:
+            grade = grade_file(kind, solve(public_view), challenge)
+            runs[name] = CalibrationRun(access=access, score=round(grade.public_score, 4), solved=grade.public_solved)
+        except Exception as exc:  # a broken baseline must not lose a forge that took minutes
+            runs[name] = CalibrationRun(access=access, score=0.0, solved=False, error=one_line(exc)[:300])
+        if on_done is not None:
+            on_done()
+    return runs
+
+
+def calibration_text(calibration: Calibration | None) -> str:
+    """The card's calibration section (markdown)."""
+    if calibration is None:
+        return "Not calibrated (forge with `--calibrate` to run the baselines and record which solve it).\n"
+
+    def line(access: str, solvable: bool) -> str:
+        tried = [n for n, r in calibration.runs.items() if r.access == access]
+        if not tried:
+            return f"- {access}: no baseline of this kind"
+        verdict = "**solvable** by " + ", ".join(calibration.solved_by.get(access, [])) if solvable else "not solved"
+        return f"- {access}: {verdict} (tried: {', '.join(tried)})"
+
+    return ("Which baselines solve this challenge (public probe split). Black-box baselines only query the model;"
+            " white-box ones look inside it.\n\n" + line("black-box", calibration.black_box_solvable) + "\n"
+            + line("white-box", calibration.white_box_solvable) + "\n")
+
+
+def calibrate(challenge: Challenge) -> Calibration:
+    """Calibrate a forged challenge (opened with its key) by its kind's baselines."""
+    from interpctf.kinds import get_kind
+
+    return summarize(run_baselines(get_kind(challenge.manifest.kind), challenge))

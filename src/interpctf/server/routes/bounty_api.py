@@ -1,0 +1,102 @@
+"""The bounty JSON API (``/api/v1/bounty``): writeups against challenges and the prize ledger; admin: outcomes
+and prizes."""
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from interpctf.server import bounty
+from interpctf.server.auth import check_csrf, require_role, require_user, resolve
+from interpctf.server.routes.deps import get_state
+
+router = APIRouter(prefix="/api/v1/bounty", tags=["bounty"])
+admin_router = APIRouter(prefix="/api/v1/admin/bounty", tags=["admin"])
+
+
+class WriteupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    challenge: str = Field(max_length=80)
+    title: str = Field(max_length=200)
+    body: str = Field(description="markdown")
+    links: list[str] = Field(default_factory=list, max_length=10)
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["pending", "solved", "asterisk", "not_solved"]
+    note: str = Field(default="", max_length=2000)
+
+
+class PrizeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    recipient: str = Field(max_length=200)
+    amount: str = Field(max_length=20, description="e.g. 500 or 1250.50, in the bounty's currency")
+    donation: bool = False
+    note: str = Field(default="", max_length=300)
+    writeup_id: int | None = None
+
+
+@router.get("/writeups")
+def list_writeups(request: Request):
+    """Every writeup with its outcome; the text only for its own team and admins until the bounty ends."""
+    st = get_state(request)
+    with st.db.read() as s:
+        event = bounty.bounty_event(st, s)
+        user = resolve(request, s).user
+        return [bounty.writeup_out(s, event, w, user) for w in bounty.writeups(s)]
+
+
+@router.post("/writeups", status_code=201)
+def submit(body: WriteupIn, request: Request):
+    st = get_state(request)
+    with st.db.read() as s:
+        auth = resolve(request, s)
+        user = require_user(auth)
+        check_csrf(request, auth, None)
+    w = bounty.submit_writeup(st, user, body.challenge, body.title, body.body, "\n".join(body.links))
+    with st.db.read() as s:
+        return bounty.writeup_out(s, st.event(s), w, user)
+
+
+@router.get("/writeups/{writeup_id}")
+def writeup(writeup_id: int, request: Request):
+    st = get_state(request)
+    with st.db.read() as s:
+        event = bounty.bounty_event(st, s)
+        return bounty.writeup_out(s, event, bounty.get_writeup(s, writeup_id), resolve(request, s).user)
+
+
+@router.get("/ledger")
+def ledger(request: Request):
+    """Prizes paid (amounts, recipients, donations) and totals per currency. Public."""
+    st = get_state(request)
+    with st.db.read() as s:
+        bounty.bounty_event(st, s)
+        return bounty.ledger(s)
+
+
+@admin_router.post("/writeups/{writeup_id}/decision")
+def decide(writeup_id: int, body: DecisionIn, request: Request):
+    """Mark a writeup solved, solved with an asterisk (a note is required), not solved, or pending again."""
+    st = get_state(request)
+    with st.db.write() as s:
+        auth = resolve(request, s)
+        require_role(auth, "admin")
+        check_csrf(request, auth, None)
+        event = bounty.bounty_event(st, s)
+        w = bounty.decide(s, writeup_id, body.outcome, body.note)
+        return bounty.writeup_out(s, event, w, auth.user)
+
+
+@admin_router.post("/prizes", status_code=201)
+def prize(body: PrizeIn, request: Request):
+    st = get_state(request)
+    with st.db.write() as s:
+        auth = resolve(request, s)
+        require_role(auth, "admin")
+        check_csrf(request, auth, None)
+        p = bounty.award_prize(s, bounty.bounty_config(st, s), body.recipient, body.amount, body.donation, body.note,
+                               body.writeup_id)
+        return {"id": p.id, "recipient": p.recipient, "amount_cents": p.amount_cents, "currency": p.currency,
+                "donation": p.donation}

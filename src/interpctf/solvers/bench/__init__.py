@@ -1,0 +1,1 @@
+"""The solver benchmark: run solvers over a suite of forged challenges under budgets, normalize, report."""

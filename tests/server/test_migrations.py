@@ -1,0 +1,42 @@
+"""Migration 0002 (league, jam and bounty tables) upgrades and downgrades cleanly on SQLite and PostgreSQL."""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, inspect
+
+from conftest import BOTH_DBS
+
+NEW_TABLES = {"mode_settings", "league_rounds", "league_proposals", "jam_projects", "jam_assignments", "jam_reviews",
+              "bounty_writeups", "bounty_prizes"}
+
+
+def _config(url: str) -> Config:
+    import interpctf.server.db as db
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@BOTH_DBS
+def test_0002_upgrades_and_downgrades(db_url):
+    cfg = _config(db_url)
+    command.upgrade(cfg, "0001")
+    assert not NEW_TABLES & _tables(db_url) and "events" in _tables(db_url)
+    command.upgrade(cfg, "head")
+    assert NEW_TABLES <= _tables(db_url)
+    command.downgrade(cfg, "0001")
+    assert not NEW_TABLES & _tables(db_url) and "submissions" in _tables(db_url)
+    command.upgrade(cfg, "head")
+    assert NEW_TABLES <= _tables(db_url)

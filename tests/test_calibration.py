@@ -1,0 +1,70 @@
+"""Calibration at forge time: which baselines solve a challenge, black-box vs white-box, in manifest and card."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from interpctf.bundle import read_manifest, verify
+from interpctf.calibration import CalibrationRun, calibration_text, summarize
+from interpctf.cli import app
+
+TINY = """kind: labelfn
+title: tiny
+domain: pairs
+p: 11
+seed: 2
+training: {steps: 60, batch_size: 64}
+secret: |
+  def label(x, y):
+      return int(x < y)
+"""
+
+
+def test_summary_splits_black_box_from_white_box():
+    cal = summarize({"probe": CalibrationRun(access="black-box", score=0.6, solved=False),
+                     "cleanse": CalibrationRun(access="white-box", score=1.0, solved=True),
+                     "broken": CalibrationRun(access="black-box", score=0.0, solved=False, error="boom")})
+    assert not cal.black_box_solvable and cal.white_box_solvable
+    assert cal.solved_by == {"black-box": [], "white-box": ["cleanse"]}
+    text = calibration_text(cal)
+    assert "white-box: **solvable** by cleanse" in text and "black-box: not solved (tried: probe, broken)" in text
+
+
+def test_forge_calibrate_records_it_and_keeps_the_commitment(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(TINY)
+    result = CliRunner().invoke(app, ["forge", str(tmp_path / "tiny.yaml"), "-o", str(tmp_path / "out"),
+                                      "--calibrate", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "calibration: black-box solvable" in result.output
+    manifest = read_manifest(tmp_path / "out" / "bundle")
+    cal = manifest.calibration
+    assert set(cal.runs) == {"constant", "blackbox"} and {r.access for r in cal.runs.values()} == {"black-box"}
+    assert cal.black_box_solvable == any(r.solved for r in cal.runs.values())
+    assert {n: r.score for n, r in cal.runs.items()} == {n: b.score for n, b in manifest.baselines.items()}
+    assert verify(tmp_path / "out" / "bundle", tmp_path / "out" / "key.json").ok
+    assert "## Calibration" in (tmp_path / "out" / "bundle" / "README.md").read_text()
+    # a manifest without calibration (forged before it existed, or without --calibrate) still reads
+    plain = json.loads((tmp_path / "out" / "bundle" / "challenge.json").read_text())
+    plain.pop("calibration")
+    (tmp_path / "out" / "bundle" / "challenge.json").write_text(json.dumps(plain))
+    assert read_manifest(tmp_path / "out" / "bundle").calibration is None
+
+
+def test_small_pairs_is_not_black_box_solvable_by_the_baselines(small_pairs):
+    cal = read_manifest(small_pairs / "bundle").calibration
+    assert cal is not None and not cal.black_box_solvable and not cal.white_box_solvable
+    assert "black-box: not solved (tried: constant, blackbox)" in (small_pairs / "bundle" / "README.md").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["pairs-2023", "digits-l1band"])
+def test_labelfn_reference_challenges_are_not_black_box_solvable(name):
+    from interpctf.bundle import open_challenge
+    from interpctf.calibration import calibrate
+    from interpctf.reference import forged_reference
+
+    out = forged_reference(name)
+    cal = calibrate(open_challenge(out / "bundle", out / "key.json"))
+    assert set(cal.runs) == {"constant", "blackbox"} and not any(r.error for r in cal.runs.values())
+    assert not cal.black_box_solvable and not cal.white_box_solvable
