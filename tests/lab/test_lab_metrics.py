@@ -89,6 +89,38 @@ def test_class_purity_by_hand():
     assert M.class_purity(codes, labels, top_n=2) == pytest.approx(0.75)
 
 
+
+def test_class_purity_leaves_out_latents_firing_too_rarely():
+    codes = np.array([[3.0, 5.0], [2.0, 0.0], [1.0, 0.0]])
+    labels = np.array([0, 0, 1])
+    # latent 0 top-3: labels 0,0,1 -> 2/3; latent 1 fires once: pure by default, left out with min_active=2
+    assert M.class_purity(codes, labels, top_n=3) == pytest.approx((2 / 3 + 1.0) / 2)
+    assert M.class_purity(codes, labels, top_n=3, min_active=2) == pytest.approx(2 / 3)
+    assert M.class_purity(codes, labels, top_n=3, min_active=4) == 0.0  # no latent qualifies
+
+
+def test_cross_entropy_by_hand():
+    logits = np.array([[0.0, 0.0], [np.log(3.0), 0.0]])
+    # row 0: p(0) = 1/2 -> ln 2; row 1: p(1) = 1/4 -> ln 4; mean 1.5 ln 2
+    assert M.cross_entropy(logits, [0, 1]) == pytest.approx(1.5 * np.log(2.0))
+    assert M.cross_entropy(torch.tensor(logits) + 100.0, torch.tensor([0, 1])) == pytest.approx(1.5 * np.log(2.0))
+
+
+def test_kl_divergence_by_hand():
+    ref = np.array([[0.0, 0.0]])              # p = (1/2, 1/2)
+    other = np.array([[np.log(3.0), 0.0]])    # q = (3/4, 1/4)
+    # KL(p || q) = 1/2 ln(2/3) + 1/2 ln 2 = 1/2 ln(4/3); the other direction differs: 3/4 ln(3/2) + 1/4 ln(1/2)
+    assert M.kl_divergence(ref, other) == pytest.approx(0.5 * np.log(4 / 3))
+    assert M.kl_divergence(other, ref) == pytest.approx(0.75 * np.log(1.5) + 0.25 * np.log(0.5))
+    assert M.kl_divergence(ref, ref + 7.0) == pytest.approx(0.0, abs=1e-12)  # a shift of the logits changes nothing
+
+
+def test_kl_score_by_hand():
+    assert M.kl_score(kl_patched=0.25, kl_ablated=1.0) == pytest.approx(0.75)
+    assert M.kl_score(0.0, 2.0) == 1.0 and M.kl_score(2.0, 2.0) == 0.0
+    with pytest.raises(ValueError):
+        M.kl_score(0.1, 0.0)
+
 def test_sparse_probe_uses_only_k_latents():
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 400)

@@ -136,14 +136,44 @@ def loss_recovered(clean: float, ablated: float, patched: float) -> float:
     return float((ablated - patched) / (ablated - clean))
 
 
-def class_purity(codes: ArrayLike, labels: ArrayLike, top_n: int = 20) -> float:
-    """Mean over live latents of the share of the most common class among the latent's ``top_n`` activations."""
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def cross_entropy(logits: ArrayLike, targets: ArrayLike) -> float:
+    """Mean over rows of ``-log softmax(logits)[target]``: next-token CE when each row is one predicted position."""
+    logp = _log_softmax(_np(logits))
+    t = np.asarray(targets, dtype=np.int64)
+    return float(-logp[np.arange(t.size), t].mean())
+
+
+def kl_divergence(ref_logits: ArrayLike, logits: ArrayLike) -> float:
+    """Mean over rows of ``KL(softmax(ref_logits) || softmax(logits))``: how far a patched model's next-token
+    distribution moved from the clean one (the direction SAELens and SAEBench use)."""
+    ref, other = _log_softmax(_np(ref_logits)), _log_softmax(_np(logits))
+    return float((np.exp(ref) * (ref - other)).sum(axis=1).mean())
+
+
+def kl_score(kl_patched: float, kl_ablated: float) -> float:
+    """SAEBench's KL divergence score ``1 - KL_patched / KL_ablated`` (both against the clean model): 1 when
+    splicing changes no prediction, 0 when it moves them as far as zero-ablating the site."""
+    if kl_ablated <= 0:
+        raise ValueError("KL score is undefined when ablation does not change the predictions")
+    return float(1.0 - kl_patched / kl_ablated)
+
+
+def class_purity(codes: ArrayLike, labels: ArrayLike, top_n: int = 20, min_active: int = 1) -> float:
+    """Mean over live latents of the share of the most common class among the latent's ``top_n`` activations.
+
+    Latents firing on fewer than ``min_active`` samples are left out; with ``min_active = top_n`` a latent that
+    fires once cannot count as perfectly pure."""
     c, y = _np(codes), np.asarray(labels)
     purities = []
     for j in range(c.shape[1]):
         col = c[:, j]
         active = np.flatnonzero(col > 0)
-        if active.size == 0:
+        if active.size < max(min_active, 1):
             continue
         top = active[np.argsort(-col[active], kind="stable")[:top_n]]
         purities.append(np.bincount(y[top]).max() / top.size)

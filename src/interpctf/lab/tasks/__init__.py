@@ -5,9 +5,10 @@ from __future__ import annotations
 from interpctf.errors import InterpctfError
 from interpctf.lab.tasks.base import Budget, EvalSplit, Task, TaskData
 from interpctf.lab.tasks.digits import DigitsTask
+from interpctf.lab.tasks.lm import LMTask
 from interpctf.lab.tasks.toy import ToyTask
 
-TASKS: dict[str, type[Task]] = {cls.name: cls for cls in (ToyTask, DigitsTask)}
+TASKS: dict[str, type[Task]] = {cls.name: cls for cls in (ToyTask, DigitsTask, LMTask)}
 
 
 class UnknownTask(InterpctfError):
