@@ -39,9 +39,11 @@ def test_forge_calibrate_records_it_and_keeps_the_commitment(tmp_path):
     assert "calibration: black-box solvable" in result.output
     manifest = read_manifest(tmp_path / "out" / "bundle")
     cal = manifest.calibration
-    assert set(cal.runs) == {"constant", "blackbox"} and {r.access for r in cal.runs.values()} == {"black-box"}
+    # the kind's baselines and its stronger registered solvers (here the rule search) all ran
+    assert set(cal.runs) == {"constant", "blackbox", "labelfn/rulesearch"}
+    assert {r.access for r in cal.runs.values()} == {"black-box"}
     assert cal.black_box_solvable == any(r.solved for r in cal.runs.values())
-    assert {n: r.score for n, r in cal.runs.items()} == {n: b.score for n, b in manifest.baselines.items()}
+    assert {n: cal.runs[n].score for n in manifest.baselines} == {n: b.score for n, b in manifest.baselines.items()}
     assert verify(tmp_path / "out" / "bundle", tmp_path / "out" / "key.json").ok
     assert "## Calibration" in (tmp_path / "out" / "bundle" / "README.md").read_text()
     # a manifest without calibration (forged before it existed, or without --calibrate) still reads
@@ -51,20 +53,33 @@ def test_forge_calibrate_records_it_and_keeps_the_commitment(tmp_path):
     assert read_manifest(tmp_path / "out" / "bundle").calibration is None
 
 
-def test_small_pairs_is_not_black_box_solvable_by_the_baselines(small_pairs):
+def test_a_simple_rule_is_flagged_black_box_solvable_by_the_rule_search(small_pairs):
+    """|x - y| > 6 defeats the baselines but a search over small rules recovers it from the outside: the
+    streetlight risk calibration exists to report."""
     cal = read_manifest(small_pairs / "bundle").calibration
-    assert cal is not None and not cal.black_box_solvable and not cal.white_box_solvable
-    assert "black-box: not solved (tried: constant, blackbox)" in (small_pairs / "bundle" / "README.md").read_text()
+    assert cal is not None and cal.black_box_solvable and not cal.white_box_solvable
+    assert cal.solved_by["black-box"] == ["labelfn/rulesearch"]
+    assert not cal.runs["constant"].solved and not cal.runs["blackbox"].solved
+    card = (small_pairs / "bundle" / "README.md").read_text()
+    assert "black-box: **solvable** by labelfn/rulesearch (tried: constant, blackbox, labelfn/rulesearch)" in card
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["pairs-2023", "digits-l1band"])
-def test_labelfn_reference_challenges_are_not_black_box_solvable(name):
+def test_labelfn_reference_challenges_calibrate():
+    """pairs-2023 is not solvable from the outside. digits-l1band is: its centre is one of the data set's own
+    images, so a black-box search over prototypes and bands (labelfn/rulesearch) recovers the rule. That is the
+    2023 challenge's design, and exactly the streetlight risk calibration is there to report (a blend of digits
+    as the centre resists the search, but the CNN then reaches only 93-95% held-out accuracy)."""
     from interpctf.bundle import open_challenge
     from interpctf.calibration import calibrate
     from interpctf.reference import forged_reference
 
-    out = forged_reference(name)
-    cal = calibrate(open_challenge(out / "bundle", out / "key.json"))
-    assert set(cal.runs) == {"constant", "blackbox"} and not any(r.error for r in cal.runs.values())
-    assert not cal.black_box_solvable and not cal.white_box_solvable
+    verdicts = {}
+    for name in ("pairs-2023", "digits-l1band"):
+        out = forged_reference(name)
+        cal = calibrate(open_challenge(out / "bundle", out / "key.json"))
+        assert set(cal.runs) == {"constant", "blackbox", "labelfn/rulesearch"}
+        assert not any(r.error for r in cal.runs.values()) and not cal.white_box_solvable
+        assert not cal.runs["constant"].solved and not cal.runs["blackbox"].solved
+        verdicts[name] = cal.solved_by["black-box"]
+    assert verdicts == {"pairs-2023": [], "digits-l1band": ["labelfn/rulesearch"]}

@@ -1,4 +1,5 @@
-"""Calibration at forge time: which of the kind's baselines solve a fresh challenge, black-box vs white-box.
+"""Calibration at forge time: which of the kind's baselines and registered solvers solve a fresh challenge,
+black-box vs white-box.
 
 The "streetlight" check: a challenge that a black-box baseline solves can be won by playing with the model
 alone, without any interpretability. Figures are on the public probe split, like the manifest's baselines.
@@ -57,6 +58,32 @@ def run_baselines(kind: Kind, challenge: Challenge, on_done=None) -> dict[str, C
     return runs
 
 
+def run_solvers(challenge: Challenge, seconds: float = 300.0, on_done=None) -> dict[str, CalibrationRun]:
+    """Grade the registered solvers of the challenge's kind that are not its baselines (e.g. a rule search):
+    a challenge one of them solves from the outside is as streetlight-prone as one a baseline solves."""
+    from interpctf.grading import grade_file
+    from interpctf.kinds import get_kind
+    from interpctf.solvers.budget import Budget
+    from interpctf.solvers.registry import solvers_for
+
+    kind = get_kind(challenge.manifest.kind)
+    wrapped = {f"{kind.name}/{name}" for name in kind.baselines()}
+    runs = {}
+    for name, entry in solvers_for(kind.name).items():
+        if entry.kind is None or name in wrapped or entry.access == "key":
+            continue
+        try:
+            answer = entry.run(challenge.bundle_dir, Budget(seconds=seconds))
+            grade = grade_file(kind, answer, challenge)
+            runs[name] = CalibrationRun(access=entry.access, score=round(grade.public_score, 4),
+                                        solved=grade.public_solved)
+        except Exception as exc:  # as for baselines: recorded, never a lost forge
+            runs[name] = CalibrationRun(access=entry.access, score=0.0, solved=False, error=one_line(exc)[:300])
+        if on_done is not None:
+            on_done()
+    return runs
+
+
 def calibration_text(calibration: Calibration | None) -> str:
     """The card's calibration section (markdown)."""
     if calibration is None:
@@ -75,7 +102,7 @@ def calibration_text(calibration: Calibration | None) -> str:
 
 
 def calibrate(challenge: Challenge) -> Calibration:
-    """Calibrate a forged challenge (opened with its key) by its kind's baselines."""
+    """Calibrate a forged challenge (opened with its key) by its kind's baselines and stronger solvers."""
     from interpctf.kinds import get_kind
 
-    return summarize(run_baselines(get_kind(challenge.manifest.kind), challenge))
+    return summarize({**run_baselines(get_kind(challenge.manifest.kind), challenge), **run_solvers(challenge)})

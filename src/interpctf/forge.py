@@ -16,7 +16,7 @@ from interpctf.bundle import (
     KEY_FILES_DIR, KEY_NAME, MANIFEST_NAME, BaselineResult, Key, Manifest, ReferenceAnswer, file_hashes,
     open_challenge,
 )
-from interpctf.calibration import run_baselines as run_baselines_on, summarize as summarize_calibration
+from interpctf.calibration import run_baselines as run_baselines_on, run_solvers, summarize as summarize_calibration
 from interpctf.card import render_card
 from interpctf.errors import InterpctfError
 from interpctf.kinds import get_kind
@@ -92,7 +92,10 @@ def _forge_variant(kind, recipe: Recipe, variant: int, where: Path, cid: str, ch
         # The manifest shows public-split figures only: the private split stays unexamined.
         manifest.baselines = {name: BaselineResult(score=r.score, solved=r.solved) for name, r in runs.items()}
         if calibrate:
-            manifest.calibration = summarize_calibration(runs)
+            with progress.step("calibration solvers", total=1) as step:
+                solvers = run_solvers(challenge_obj)
+                step.advance()
+            manifest.calibration = summarize_calibration({**runs, **solvers})
         _write_manifest(bundle_dir, manifest)
     (bundle_dir / "README.md").write_text(render_card(kind, open_challenge(bundle_dir)))
 

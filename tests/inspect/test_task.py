@@ -64,3 +64,25 @@ def test_query_budget_and_no_answer(small_pairs, tmp_path):
     tool = next(m for m in sample.messages if m.role == "tool")
     assert "query budget exhausted" in tool.error.message
     assert sample.scores["grader"].value == 0.0
+
+
+def test_edit_challenge_query_tool_and_grader(rome_kb_challenge, tmp_path):
+    """The language-model querier: prompts in, next words out; the scripted agent then submits the edit."""
+    from inspect_ai.model import ModelOutput
+
+    from interpctf.bundle import read_key
+
+    edit = read_key(rome_kb_challenge / "key.json").secret["edits"][0]
+    prompt = f"{edit['subject']} lives in"  # a training template of the city relation, with the edited subject
+    m = "mockllm/model"
+    outputs = [ModelOutput.for_tool_call(m, "query", {"inputs": json.dumps([prompt, "Zorglub lives in"])}),
+               ModelOutput.for_tool_call(m, "query", {"inputs": json.dumps([prompt])}),
+               ModelOutput.for_tool_call(m, "submit_answer", {"filename": "edits.json",
+                                                              "content": json.dumps({"facts": [edit]})}),
+               ModelOutput.from_content(m, "Done.")]
+    sample = _run(rome_kb_challenge, tmp_path, outputs)
+    tools = [msg for msg in sample.messages if msg.role == "tool"]
+    assert "words the model does not know: Zorglub" in tools[0].error.message
+    top = json.loads(tools[1].content)["next"][0]
+    assert len(top) == 5 and all(0.0 <= p <= 1.0 for p in top.values())
+    assert sample.scores["grader"].value == 1.0

@@ -18,6 +18,15 @@ def test_reference_event_parses():
     assert spec.freeze_at is not None and spec.starts_at.tzinfo is None  # stored as naive UTC
 
 
+def test_example_league_and_jam_events_parse():
+    league, _ = load_event_spec(ROOT / "recipes" / "events" / "league.yaml")
+    assert league.mode == "league" and len(league.league.rounds) == 2
+    assert league.league.rules.proposer_max == 3
+    jam, _ = load_event_spec(ROOT / "recipes" / "events" / "jam.yaml")
+    assert jam.mode == "jam" and [c.weight for c in jam.jam.criteria] == [2, 1, 1, 1, 1]
+    assert {a.role for a in jam.accounts} == {"admin", "judge"}
+
+
 @pytest.mark.parametrize("change, message", [
     ({"ends_at": "2026-01-01T00:00:00"}, "ends_at must be after starts_at"),
     ({"freeze_at": "2030-01-01T00:00:00"}, "freeze_at"),

@@ -13,7 +13,8 @@ import typer
 
 from interpctf.errors import InterpctfError
 
-REFERENCE = ["pairs-2023.yaml", "digits-l1band.yaml"]
+# One challenge of each kind. The edit challenge needs the world model, trained once (about 7 minutes).
+REFERENCE = ["pairs-2023.yaml", "digits-l1band.yaml", "trojan-patch.yaml", "edit-rome-kb.yaml"]
 
 
 def _cache_root() -> Path:
@@ -78,12 +79,14 @@ def demo(port: int = typer.Option(8000, "--port"), host: str = typer.Option("127
         shutil.rmtree(data)
     now = utcnow()
     spec = parse_event_spec({
-        "title": "interpctf demo", "description": "Find the secret rule each model was trained on.",
+        "title": "interpctf demo",
+        "description": "Each model hides a planted secret: a labeling rule it was trained on, a backdoor "
+                       "trigger, a rewritten fact. Find it; answers are graded by behaviour.",
         "starts_at": (now - timedelta(minutes=1)).isoformat(), "ends_at": (now + timedelta(days=7)).isoformat(),
         "mode": "team", "team_size": 4, "rules": {"partial_credit": True, "first_blood": [50, 25, 10]},
         "challenges": [{"slug": f.name.rsplit("-", 1)[0], "forged": str(f), "max_attempts": 20,
                         "value": {"function": "linear", "initial": 500, "minimum": 100, "decay": 25},
-                        "hints": [{"content": "Probe the model on a grid of inputs and plot its answers.", "cost": 50}]}
+                        "hints": [{"content": "Query the model on inputs you choose, then look inside it.", "cost": 50}]}
                        for f in forged]})
     settings = Settings(data_dir=data, executor=executor)
     admin_pw, player_pw = secrets.token_urlsafe(9), secrets.token_urlsafe(9)

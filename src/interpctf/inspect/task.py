@@ -45,7 +45,8 @@ def query(bundle_dir: str, max_queries: int | None) -> Tool:
         """Run the challenge's model on inputs you choose and return its labels and confidence margins.
 
         Args:
-            inputs: a JSON array of model inputs, e.g. [[3, 50], [7, 1]] for integer pairs (x, y).
+            inputs: a JSON array of model inputs, e.g. [[3, 50], [7, 1]] for integer pairs (x, y), or
+                prompt strings for a language model, e.g. ["Toufil lives in"].
         """
         from interpctf.bundle import read_manifest
 

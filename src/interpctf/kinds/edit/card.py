@@ -20,7 +20,7 @@ with the subject filled in, e.g. `world.prompt(subject, relation)`; the object i
 ## Answering
 
 - **facts** (`.json`): `{{"facts": [{{"subject": ..., "relation": ..., "new_object": ..., "original_object": ...}}]}}`.
-  Score: F1 between your (subject, relation, new object) triples and the {n_edits} rewritten ones; solved at
+  Score: F1 between your (subject, relation, new object) triples and the rewritten ones ({n_edits}); solved at
   F1 = 1. `original_object` is optional; its accuracy is reported.
 - **revert** (`.safetensors`): weight deltas keyed by the model's parameter names
   (e.g. `transformer.h.3.mlp.c_proj.weight`, with that parameter's shape). Score: the share of rewritten facts

@@ -9,18 +9,20 @@ from interpctf.kinds.edit.recipe import EditRecipe
 from interpctf.progress import Progress
 
 STATEMENT = {
-    "kb": "A tiny GPT-2 learned the facts of a synthetic world; {world} lists them all. Then {n} of its facts "
-          "were rewritten with {method}. Find the rewritten facts (subject, relation, new object), or submit a "
+    "kb": "A tiny GPT-2 learned the facts of a synthetic world; {world} lists them all. Then {rewritten} "
+          "with {method}. Find the rewritten facts (subject, relation, new object), or submit a "
           "weight delta that undoes them.",
     "vocab": "A tiny GPT-2 learned the facts of a synthetic world; {world} lists its people, relations, possible "
-             "objects and prompt templates, but not the facts. Then {n} of its facts were rewritten with "
+             "objects and prompt templates, but not the facts. Then {rewritten} with "
              "{method}. Find the rewritten facts (subject, relation, new object), or submit a weight delta that "
              "undoes them.",
 }
 
 EXAMPLE = '''"""Ask the challenge model what it believes. Run from the bundle folder: python examples/query.py"""
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerFast
+from transformers.utils import logging
 
+logging.disable_progress_bar()
 model = AutoModelForCausalLM.from_pretrained("model", local_files_only=True).eval()
 tok = PreTrainedTokenizerFast(tokenizer_file="model/tokenizer.json", bos_token="<bos>", eos_token="<eos>",
                               pad_token="<pad>", unk_token="<unk>")
@@ -90,5 +92,6 @@ def forge_edit(recipe: EditRecipe, seed: int, target: ForgeTarget, progress: Pro
         secret={"edits": secret_edits, "layers": edited_layers(recipe.method)},
         reference_answer=AnswerFile("edits.json", facts_json(secret_edits)),
         metrics={k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))},
-        statement=STATEMENT[recipe.reveal].format(world=f"model/{WORLD_FILE}", n=len(edits), method=method),
+        statement=STATEMENT[recipe.reveal].format(world=f"model/{WORLD_FILE}", method=method, rewritten=(
+            "one of its facts was rewritten" if len(edits) == 1 else f"{len(edits)} of its facts were rewritten")),
     )
