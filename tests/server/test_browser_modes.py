@@ -6,11 +6,14 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from conftest import SECRET_ANSWER, admin, event_spec, player
 from league_helpers import league_spec, set_round
 from test_browser import browser, _port  # noqa: F401  (the Chromium fixture)
 from test_jam import _project, jam_spec
+
+from interpctf.server.models import Submission
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots7")
@@ -161,6 +164,9 @@ def test_a_league_round_from_proposal_to_standings(site_factory, browser, tiny, 
     bob.click("text=Submit answer")
     bob.wait_for_url("**/submissions*")
     site.server.drain()
+    with server.state.db.read() as s:
+        graded = [(sub.status, sub.solved, sub.details) for sub in s.scalars(select(Submission))]
+    assert [g[:2] for g in graded] == [("graded", True)], graded  # the details say why, should it ever fail
     set_round(server, 1, "closed")
     time.sleep(0.1)
     bob.goto(f"{site.url}/league/rounds/1")
