@@ -304,3 +304,27 @@ def test_no_key_material_before_the_reveal(server_factory, tiny, tmp_path):
     for stage in ("proposing", "solving"):
         set_round(server, 1, stage)
         assert walk_gets([a, b], ids, key_needles(tiny)) > 100
+
+
+def test_a_forge_cut_off_by_a_restart_resumes_when_the_server_starts(server_factory):
+    """A proposal left 'forging' (its thread died with the old process) is forged again by the next start."""
+    from fastapi.testclient import TestClient
+
+    from interpctf.server.app import create_app
+    from interpctf.server import league_jobs
+    from interpctf.server.models import LeagueProposal, LeagueRound
+    server = _league(server_factory)
+    a = player(server, "alice")
+    with server.state.db.write() as s:
+        round_id = s.query(LeagueRound).filter_by(number=1).one().id
+        folder = server.state.data_dir / "challenges" / "league" / "r1-t1-cut"
+        (folder / "forged" / "variants").mkdir(parents=True)  # what a killed forge leaves behind
+        (folder / "recipe.yaml").write_text(RECIPE)
+        s.add(LeagueProposal(round_id=round_id, team_id=1, user_id=2, source="recipe", status="forging",
+                             title="Recipe pairs", folder=str(folder.relative_to(server.state.data_dir)),
+                             progress={"step": "training", "at": now().isoformat()}))
+    restarted = TestClient(create_app(server.settings, migrate_db=False))
+    with restarted:  # the new process's start-up resumes the proposal
+        assert wait_proposal(a, 1)["status"] == "ready"
+    assert league_jobs.resume_interrupted(server.state) == []  # nothing left in flight
+    assert a.post("/api/v1/league/proposals/1/confirm").json()["status"] == "published"

@@ -77,6 +77,18 @@ def _error(request: Request, status: int, message: str, headers=None):
     return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
 
+def _resume_league_proposals(state: ServerState) -> None:
+    """The process that grades also owns background forging: it picks up proposals a restart cut off."""
+    from interpctf.server import league_jobs
+    from interpctf.server.models import Event
+
+    with state.db.read() as s:
+        event = s.get(Event, 1)
+        league = event is not None and event.mode == "league"
+    if league:
+        league_jobs.resume_interrupted(state)
+
+
 def create_app(settings: Settings | None = None, migrate_db: bool = True) -> FastAPI:
     settings = settings or Settings.from_env()
     url = settings.url()
@@ -91,6 +103,7 @@ def create_app(settings: Settings | None = None, migrate_db: bool = True) -> Fas
             state.worker = GradingWorker(settings, state.db)
             state.worker.on_change = state.invalidate_board
             state.worker.start()
+            _resume_league_proposals(state)
         try:
             yield
         finally:

@@ -2,16 +2,18 @@
 plant: every variant's key must match its bundle's commitment and its own reference answer must grade as solved;
 the kind's baselines run so the proposer sees whether a black-box baseline solves it before publishing.
 
-Runs in a thread of the web process: forging is rare and proposers watch its progress page.
+Runs in a thread of the web process: forging is rare and proposers watch its progress page. A restart cuts
+such a thread off, so the server resumes, when it starts, every proposal still forging or checking.
 """
 
 import logging
+import shutil
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from interpctf.bundle import open_challenge, verify
 from interpctf.errors import InterpctfError, one_line
@@ -127,3 +129,19 @@ def start(state: ServerState, proposal_id: int, source: str) -> threading.Thread
                               name=f"league-proposal-{proposal_id}")
     thread.start()
     return thread
+
+
+def resume_interrupted(state: ServerState) -> list[int]:
+    """Start again every proposal a restart left forging or checking; returns their ids. A recipe is forged
+    afresh (a half-forged output folder is discarded); a bundle + key is checked again."""
+    with state.db.read() as s:
+        rows = s.execute(select(LeagueProposal.id, LeagueProposal.source, LeagueProposal.folder)
+                         .where(LeagueProposal.status.in_(("forging", "checking")))).all()
+    for pid, source, folder in rows:
+        if source == "recipe":
+            shutil.rmtree(state.data_dir / folder / FORGED_DIR, ignore_errors=True)
+            _set(state, pid, status="forging", progress=stamped({"step": "resumed after a restart"}))
+        start(state, pid, source)
+    if rows:
+        log.info("resumed %d league proposal(s) cut off by a restart", len(rows))
+    return [pid for pid, _, _ in rows]
