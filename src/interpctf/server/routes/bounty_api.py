@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from interpctf.server import bounty
-from interpctf.server.auth import check_csrf, require_role, require_user, resolve
-from interpctf.server.routes.deps import get_state
+from interpctf.server.auth import check_csrf, require_role, resolve
+from interpctf.server.routes.deps import api_user, get_state
 
 router = APIRouter(prefix="/api/v1/bounty", tags=["bounty"])
 admin_router = APIRouter(prefix="/api/v1/admin/bounty", tags=["admin"])
@@ -51,9 +51,7 @@ def list_writeups(request: Request):
 def submit(body: WriteupIn, request: Request):
     st = get_state(request)
     with st.db.read() as s:
-        auth = resolve(request, s)
-        user = require_user(auth)
-        check_csrf(request, auth, None)
+        user = api_user(request, s, write=True)
     w = bounty.submit_writeup(st, user, body.challenge, body.title, body.body, "\n".join(body.links))
     with st.db.read() as s:
         return bounty.writeup_out(s, st.event(s), w, user)

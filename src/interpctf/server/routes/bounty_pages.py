@@ -1,7 +1,6 @@
 """Bounty pages: writeups (submit, read), the prize ledger; admin: decide outcomes and award prizes."""
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
 
 from interpctf.rules.bounty import OUTCOMES
 from interpctf.server import bounty
@@ -9,15 +8,11 @@ from interpctf.server.auth import check_csrf, require_role, resolve
 from interpctf.server.challenges import visible_challenges
 from interpctf.server.markdown import render_markdown
 from interpctf.server.pages_common import render
-from interpctf.server.routes.deps import get_state
+from interpctf.server.routes.deps import get_state, see_other
 from interpctf.server.routes.pages import _login_required
 from interpctf.server.state import phase
 
 router = APIRouter(include_in_schema=False)
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 @router.get("/bounty")
@@ -39,7 +34,7 @@ def submit_form(request: Request, challenge: str = Form(""), title: str = Form("
         auth = _login_required(request, s)
     check_csrf(request, auth, csrf_token)
     w = bounty.submit_writeup(st, auth.user, challenge, title, body, links)
-    return _see_other(f"/bounty/writeups/{w.id}")
+    return see_other(f"/bounty/writeups/{w.id}")
 
 
 @router.get("/bounty/writeups/{writeup_id}")
@@ -75,7 +70,7 @@ def admin_decide(writeup_id: int, request: Request, outcome: str = Form(""), not
         check_csrf(request, auth, csrf_token)
         bounty.bounty_event(st, s)
         bounty.decide(s, writeup_id, outcome, note)
-    return _see_other("/admin/bounty")
+    return see_other("/admin/bounty")
 
 
 @router.post("/admin/bounty/prizes")
@@ -88,4 +83,4 @@ def admin_prize(request: Request, recipient: str = Form(""), amount: str = Form(
         check_csrf(request, auth, csrf_token)
         wid = int(writeup_id) if writeup_id.strip().isdigit() else None
         bounty.award_prize(s, bounty.bounty_config(st, s), recipient, amount, bool(donation), note, wid)
-    return _see_other("/admin/bounty")
+    return see_other("/admin/bounty")

@@ -6,10 +6,10 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from interpctf.server import jam
-from interpctf.server.auth import check_csrf, require_role, require_user, resolve
+from interpctf.server.auth import check_csrf, require_role, resolve
 from interpctf.server.errors import forbidden, not_found
 from interpctf.server.modes import JamConfig
-from interpctf.server.routes.deps import get_state
+from interpctf.server.routes.deps import api_user, get_state
 
 router = APIRouter(prefix="/api/v1/jam", tags=["jam"])
 admin_router = APIRouter(prefix="/api/v1/admin/jam", tags=["admin"])
@@ -19,14 +19,6 @@ class ReviewIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     scores: dict[str, int]
     comment: str = Field(default="", max_length=5000)
-
-
-def _user(request: Request, s, write: bool = False):
-    auth = resolve(request, s)
-    user = require_user(auth)
-    if write:
-        check_csrf(request, auth, None)
-    return user
 
 
 def read_writeup(st, upload: UploadFile | None) -> tuple[str, bytes] | None:
@@ -40,7 +32,7 @@ def list_projects(request: Request):
     st = get_state(request)
     with st.db.read() as s:
         jam.jam_event(st, s)
-        _user(request, s)
+        api_user(request, s)
         return [jam.project_out(s, p) for p in jam.projects(s)]
 
 
@@ -50,7 +42,7 @@ def submit_project(request: Request, title: str = Form(""), abstract: str = Form
     """Create or update your team's project: title, abstract, links (one per line), a .md or .pdf writeup."""
     st = get_state(request)
     with st.db.read() as s:
-        user = _user(request, s, write=True)
+        user = api_user(request, s, write=True)
     project = jam.submit_project(st, user, title, abstract, links, read_writeup(st, writeup))
     with st.db.read() as s:
         return jam.project_out(s, jam.get_project(s, project.id))
@@ -61,7 +53,7 @@ def project(project_id: int, request: Request):
     st = get_state(request)
     with st.db.read() as s:
         jam.jam_event(st, s)
-        _user(request, s)
+        api_user(request, s)
         return jam.project_out(s, jam.get_project(s, project_id))
 
 
@@ -78,7 +70,7 @@ def writeup(project_id: int, request: Request):
     st = get_state(request)
     with st.db.read() as s:
         jam.jam_event(st, s)
-        _user(request, s)
+        api_user(request, s)
         p, path = writeup_file(st, s, project_id)
     media = "application/pdf" if p.writeup_type == "pdf" else "text/markdown; charset=utf-8"
     return FileResponse(path, media_type=media, filename=f"project-{p.id}.{p.writeup_type}",
@@ -91,7 +83,7 @@ def queue(request: Request):
     st = get_state(request)
     with st.db.read() as s:
         jam.jam_event(st, s)
-        return jam.queue(s, _user(request, s))
+        return jam.queue(s, api_user(request, s))
 
 
 @router.get("/criteria")
@@ -109,7 +101,7 @@ def review(project_id: int, body: ReviewIn, request: Request):
     st = get_state(request)
     with st.db.read() as s:
         jam.jam_event(st, s)
-        user = _user(request, s, write=True)
+        user = api_user(request, s, write=True)
     row = jam.review(st, user, project_id, body.scores, body.comment)
     return {"id": row.id, "project_id": row.project_id, "scores": row.scores, "comment": row.comment}
 

@@ -2,7 +2,6 @@
 admin: criteria editor and assignment."""
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
@@ -14,16 +13,12 @@ from interpctf.server.markdown import render_markdown
 from interpctf.server.models import JamAssignment, JamReview
 from interpctf.server.modes import JamConfig
 from interpctf.server.pages_common import render
-from interpctf.server.routes.deps import get_state
+from interpctf.server.routes.deps import get_state, see_other
 from interpctf.server.routes.jam_api import read_writeup, writeup_file
 from interpctf.server.routes.pages import _login_required
 from interpctf.server.state import phase
 
 router = APIRouter(include_in_schema=False)
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 @router.get("/jam")
@@ -49,7 +44,7 @@ def submit_form(request: Request, title: str = Form(""), abstract: str = Form(""
         auth = _login_required(request, s)
     check_csrf(request, auth, csrf_token)
     project = jam.submit_project(st, auth.user, title, abstract, links, read_writeup(st, writeup))
-    return _see_other(f"/jam/projects/{project.id}")
+    return see_other(f"/jam/projects/{project.id}")
 
 
 @router.get("/jam/projects/{project_id}")
@@ -104,7 +99,7 @@ async def review_submit(project_id: int, request: Request):
     check_csrf(request, auth, str(form.get("csrf_token", "")))
     scores = {c.name: form.get(f"score:{c.name}", "") for c in config.criteria}
     jam.review(st, auth.user, project_id, scores, str(form.get("comment", ""))[:5000])
-    return _see_other("/jam/judge")
+    return see_other("/jam/judge")
 
 
 @router.get("/jam/results")
@@ -162,7 +157,7 @@ def admin_config(request: Request, criteria: str = Form(""), reviews_per_judge: 
         except ValidationError as exc:
             raise bad_request(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
         jam.update_config(st, s, config)
-    return _see_other("/admin/jam")
+    return see_other("/admin/jam")
 
 
 @router.post("/admin/jam/assign")
@@ -173,5 +168,5 @@ def admin_assign(request: Request, csrf_token: str = Form("")):
         require_role(auth, "admin")
         check_csrf(request, auth, csrf_token)
         jam.assign(st, s)
-    return _see_other("/admin/jam")
+    return see_other("/admin/jam")
 

@@ -8,25 +8,17 @@ from sqlalchemy import select
 from interpctf.bundle import read_key
 from interpctf.kinds.base import AnswerFile
 from interpctf.server import league, league_jobs
-from interpctf.server.auth import check_csrf, require_role, require_user, resolve
+from interpctf.server.auth import check_csrf, require_role, resolve
 from interpctf.server.challenges import bundle_archive
 from interpctf.server.errors import ApiError, bad_request, forbidden, not_found
 from interpctf.server.league_board import league_overview, proposal_out, round_detail, round_out
 from interpctf.server.models import LeagueRound, Variant
-from interpctf.server.routes.deps import get_state
+from interpctf.server.routes.deps import api_user, get_state
 from interpctf.server.schemas import AnswerIn, RoundIn, SubmissionOut
 from interpctf.server.state import variant_for
 from interpctf.server.submissions import public_view, submit
 
 router = APIRouter(prefix="/api/v1/league", tags=["league"])
-
-
-def _user(request: Request, s, write: bool = False):
-    auth = resolve(request, s)
-    user = require_user(auth)
-    if write:
-        check_csrf(request, auth, None)
-    return user
 
 
 def _read(upload: UploadFile | None, limit: int, what: str) -> bytes:
@@ -89,10 +81,10 @@ def propose(number: int, request: Request, recipe: UploadFile | None = File(None
     is checked in the background; poll ``/api/v1/league/proposals/{id}``, then confirm to publish."""
     st = get_state(request)
     with st.db.read() as s:
-        user = _user(request, s, write=True)
+        user = api_user(request, s, write=True)
     pid = start_proposal(st, user, number, recipe, recipe_text, bundle, key)
     with st.db.read() as s:
-        return proposal_out(league.get_proposal(s, pid, _user(request, s)))
+        return proposal_out(league.get_proposal(s, pid, api_user(request, s)))
 
 
 @router.get("/proposals/{proposal_id}")
@@ -100,7 +92,7 @@ def proposal(proposal_id: int, request: Request):
     st = get_state(request)
     with st.db.read() as s:
         league.league_event(st, s)
-        return proposal_out(league.get_proposal(s, proposal_id, _user(request, s)))
+        return proposal_out(league.get_proposal(s, proposal_id, api_user(request, s)))
 
 
 @router.post("/proposals/{proposal_id}/confirm")
@@ -108,7 +100,7 @@ def confirm(proposal_id: int, request: Request):
     """Publish a proposal whose plant check passed; it opens to the other teams with the solve window."""
     st = get_state(request)
     with st.db.read() as s:
-        user = _user(request, s, write=True)
+        user = api_user(request, s, write=True)
     return proposal_out(league.confirm(st, user, proposal_id))
 
 
@@ -127,7 +119,7 @@ def challenge(slug: str, request: Request):
     st = get_state(request)
     with st.db.read() as s:
         league.league_event(st, s)
-        user = _user(request, s)
+        user = api_user(request, s)
         return _challenge_out(s, *league.league_challenge(s, slug, user), user)
 
 
@@ -136,7 +128,7 @@ def bundle(slug: str, request: Request):
     st = get_state(request)
     with st.db.read() as s:
         league.league_event(st, s)
-        user = _user(request, s)
+        user = api_user(request, s)
         _p, _r, chal = league.league_challenge(s, slug, user)
         variant = variant_for(s, chal.id, user.team_id)
     return FileResponse(bundle_archive(st, variant), media_type="application/gzip", filename=f"{slug}.tar.gz")
@@ -169,7 +161,7 @@ def submit_file(slug: str, request: Request, file: UploadFile = File(...)):
     """Answer a challenge of the round being solved (not your own team's); graded by the usual queue."""
     st = get_state(request)
     with st.db.read() as s:
-        user = _user(request, s, write=True)
+        user = api_user(request, s, write=True)
     data = file.file.read(st.settings.max_upload_bytes + 1)
     return public_view(league_submit(st, user, slug, AnswerFile(file.filename or "answer", data)), slug)
 
@@ -178,7 +170,7 @@ def submit_file(slug: str, request: Request, file: UploadFile = File(...)):
 def submit_json(slug: str, body: AnswerIn, request: Request):
     st = get_state(request)
     with st.db.read() as s:
-        user = _user(request, s, write=True)
+        user = api_user(request, s, write=True)
     return public_view(league_submit(st, user, slug, AnswerFile(body.filename, body.content.encode())), slug)
 
 

@@ -4,26 +4,20 @@ and plant check, a challenge with its answer form; admin: rounds and collusion f
 from datetime import datetime
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from interpctf.kinds.base import AnswerFile
 from interpctf.server import league
 from interpctf.server.auth import check_csrf, require_role, resolve
 from interpctf.server.errors import bad_request
 from interpctf.server.models import LeagueRound
 from interpctf.server.league_board import league_overview, proposal_out, round_detail
 from interpctf.server.pages_common import render
-from interpctf.server.routes.deps import get_state
+from interpctf.server.routes.deps import form_answer, get_state, see_other
 from interpctf.server.routes.league_api import _challenge_out, add_round, league_submit, start_proposal
 from interpctf.server.routes.pages import _login_required
 from interpctf.server.schemas import RoundIn
 
 router = APIRouter(include_in_schema=False)
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 @router.get("/league")
@@ -59,7 +53,7 @@ def propose_form(number: int, request: Request, recipe: UploadFile | None = File
         auth = _login_required(request, s)
     check_csrf(request, auth, csrf_token)
     pid = start_proposal(st, auth.user, number, recipe, recipe_text, bundle, key)
-    return _see_other(f"/league/proposals/{pid}")
+    return see_other(f"/league/proposals/{pid}")
 
 
 @router.get("/league/proposals/{proposal_id}")
@@ -81,7 +75,7 @@ def confirm_form(proposal_id: int, request: Request, csrf_token: str = Form(""))
         auth = _login_required(request, s)
     check_csrf(request, auth, csrf_token)
     league.confirm(st, auth.user, proposal_id)
-    return _see_other(f"/league/proposals/{proposal_id}")
+    return see_other(f"/league/proposals/{proposal_id}")
 
 
 @router.get("/league/challenges/{slug}")
@@ -101,14 +95,9 @@ def submit_form(slug: str, request: Request, file: UploadFile | None = File(None
     with st.db.read() as s:
         auth = _login_required(request, s)
     check_csrf(request, auth, csrf_token)
-    if file is not None and file.filename:
-        answer = AnswerFile(file.filename, file.file.read(st.settings.max_upload_bytes + 1))
-    elif text.strip():
-        answer = AnswerFile(filename.strip() or "answer.py", text.encode())
-    else:
-        raise bad_request("choose an answer file or paste your answer")
+    answer = form_answer(st, file, text, filename)
     sub = league_submit(st, auth.user, slug, answer)
-    return _see_other(f"/submissions#s{sub.id}")
+    return see_other(f"/submissions#s{sub.id}")
 
 
 @router.get("/admin/league")
@@ -136,7 +125,7 @@ def admin_add_round(request: Request, title: str = Form(""), propose_from: str =
         require_role(auth, "admin")
         check_csrf(request, auth, csrf_token)
         add_round(st, s, body)
-    return _see_other("/admin/league")
+    return see_other("/admin/league")
 
 
 def _when(text: str) -> datetime:

@@ -6,17 +6,16 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
-from interpctf.kinds.base import AnswerFile
 from interpctf.server import accounts
-from interpctf.server.auth import (SESSION_COOKIE, check_csrf, end_session, new_session, require_user, resolve,
+from interpctf.server.auth import (SESSION_COOKIE, check_csrf, end_session, new_session, resolve,
                                    set_session_cookie)
 from interpctf.server.bounty import ledger as bounty_ledger
 from interpctf.server.challenges import challenge_detail, challenge_summary, unlock_hint, visible_challenges
-from interpctf.server.errors import ApiError, not_found
+from interpctf.server.errors import ApiError
 from interpctf.server.models import Challenge, Submission, User
 from interpctf.server.pages_common import render
 from interpctf.server.routes.api import auth_limit
-from interpctf.server.routes.deps import get_state
+from interpctf.server.routes.deps import form_answer, get_state
 from interpctf.server.compare import compare_challenge
 from interpctf.server.scoreboard import build_board, filter_board
 from interpctf.server.state import phase
@@ -184,12 +183,7 @@ def submit_form(slug: str, request: Request, file: UploadFile | None = File(None
     with st.db.read() as s:
         auth = _login_required(request, s)
     check_csrf(request, auth, csrf_token)
-    if file is not None and file.filename:
-        answer = AnswerFile(file.filename, file.file.read(st.settings.max_upload_bytes + 1))
-    elif text.strip():
-        answer = AnswerFile(filename.strip() or "answer.py", text.encode())
-    else:
-        raise ApiError(400, "choose an answer file or paste your answer")
+    answer = form_answer(st, file, text, filename)
     sub = submit(st, auth.user, slug, answer)
     return _see_other(f"/submissions#s{sub.id}")
 
