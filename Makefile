@@ -1,5 +1,5 @@
 # The two entry points of the README. Both set everything up first (idempotent).
-.PHONY: setup demo test test-all bench
+.PHONY: setup demo test test-all ci bench
 
 setup:
 	@bash scripts/setup.sh
@@ -12,6 +12,10 @@ test: setup
 
 test-all: setup
 	.venv/bin/python -m pytest -q -m ""
+
+# What CI runs: `make test` from an empty model cache (every model trained from nothing).
+ci:
+	bash .ci/run
 
 bench: setup
 	for b in benchmarks/bench_*.py; do .venv/bin/python $$b || exit 1; done

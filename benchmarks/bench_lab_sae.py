@@ -1,6 +1,6 @@
 """Lab vs SAELens: train the same TopK SAE on identical synthetic activations and compare throughput and quality.
 
-Set-up (DESIGN.md): 512 unit features in 128 dimensions, Zipfian firing probabilities (exponent 1.0, 0.3 down to
+Set-up (docs/design.md): 512 unit features in 128 dimensions, Zipfian firing probabilities (exponent 1.0, 0.3 down to
 0.01), magnitude 1; batch 1024; Adam lr 3e-3; gradient norm clipped at 1.0; TopK k = 7, d_sae = 512, with the
 dead-latent auxiliary loss, each side with its own defaults for it (SAELens: a latent is dead after 1,000 steps
 without firing; the lab: after 100, ``--dead-window`` changes it). Both sides draw their batches from the lab's
@@ -12,7 +12,7 @@ same 16,384 held-out samples.
         [--saelens-python /tmp/saelens-venv/bin/python]
 
 SAELens lives in its own venv (``python -m venv /tmp/saelens-venv && /tmp/saelens-venv/bin/pip install sae-lens
-torch==2.13.0``) because its pins are not the project's. Without it, the script compares against DESIGN.md's published
+torch==2.13.0``) because its pins are not the project's. Without it, the script compares against docs/design.md's published
 figure (43k samples/s, explained variance 0.817), clearly labelled as such. Throughput counts training only.
 """
 
@@ -125,7 +125,7 @@ def main() -> None:
         ref_ev, ref_mmcs = ref["explained_variance"], ref["mmcs"]
     else:
         ref_rate, ref_ev, ref_mmcs = PUBLISHED["samples_per_s"], PUBLISHED["explained_variance"], PUBLISHED["mmcs"]
-        label = "DESIGN.md's PUBLISHED SAELens 6.54 figure (not measured here: no SAELens venv)"
+        label = "docs/design.md's PUBLISHED SAELens 6.54 figure (not measured here: no SAELens venv)"
     print(f"reference: {label}")
     print(f"throughput ratio lab/SAELens: {lab_rate / ref_rate:.2f}x (goal >= 1.0)")
     print(f"explained variance: lab {lab['explained_variance']:.4f} vs SAELens {ref_ev:.4f}, "

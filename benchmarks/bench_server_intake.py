@@ -6,7 +6,7 @@ counted in the database (zero lost) and the server's RSS is read.
 
 The per-account limit (10 per minute by default) is raised for the run (INTERPCTF_WRONG_PER_MINUTE) so that a
 few accounts can load the server; each answer is a real labelfn program validated by the kind at intake.
-Reference (DESIGN.md): CTFd 3.8.7 accepts wrong answers at 26.7/s with 16 clients; worker RSS 130 MB.
+Reference (docs/design.md): CTFd 3.8.7 accepts wrong answers at 26.7/s with 16 clients; worker RSS 130 MB.
 """
 
 import argparse

@@ -6,7 +6,7 @@ spends little CPU of the two cores it shares with the server.
 
     .venv/bin/python benchmarks/bench_server_scoreboard.py [--teams 1000 --challenges 50 --solves 20000]
 
-Reference (DESIGN.md, CTFd 3.8.7 on a 2-core machine): 55 req/s at 16 clients with p95 913 ms; 435 ms uncached.
+Reference (docs/design.md, CTFd 3.8.7 on a 2-core machine): 55 req/s at 16 clients with p95 913 ms; 435 ms uncached.
 """
 
 import argparse

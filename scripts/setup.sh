@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Set up everything interpctf needs on a fresh Debian machine with Python 3.11: system packages (bubblewrap for
-# the grading sandbox, Chromium for browser tests, PostgreSQL for the database tests), then a virtualenv in .venv
-# with the project installed. Safe to run again: it only installs what is missing.
+# Set up everything interpctf needs on a fresh Debian machine with Python 3.11: system packages (bubblewrap and
+# libseccomp2 for the grading sandbox, Chromium for browser tests, PostgreSQL for the database tests), then a
+# virtualenv in .venv with the project installed. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-want_debs=(bubblewrap chromium chromium-driver postgresql)
+want_debs=(bubblewrap libseccomp2 chromium chromium-driver postgresql)
 missing=()
 for pkg in "${want_debs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

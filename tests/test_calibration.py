@@ -12,12 +12,12 @@ from interpctf.cli import app
 TINY = """kind: labelfn
 title: tiny
 domain: pairs
-p: 11
+p: 23
 seed: 2
-training: {steps: 60, batch_size: 64}
+training: {steps: 150, batch_size: 256}
 secret: |
   def label(x, y):
-      return int(x < y)
+      return int(x < 12) ^ int((7 * x + 5 * y) % 61 == 0)
 """
 
 

@@ -25,16 +25,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from interpctf.bars import QualityRecord, QualitySummary
 from interpctf.calibration import Calibration
 from interpctf.canonical import canonical_json, sha256_file, sha256_hex
 from interpctf.errors import BadBundle, one_line
+from interpctf.intake.archives import checked_members
 from interpctf.kinds.base import AnswerFile, Challenge
 
 MANIFEST_NAME = "challenge.json"
 KEY_NAME = "key.json"
 KEY_FILES_DIR = "key-files"
 COMMITMENT_SCHEME = "sha256(canonical_json(key))"
-MAX_UNPACKED_BYTES = 2 << 30
 
 
 class BaselineResult(BaseModel):
@@ -61,6 +62,7 @@ class Manifest(BaseModel):
     commitment_scheme: str = COMMITMENT_SCHEME
     baselines: dict[str, BaselineResult] = Field(default_factory=dict)
     calibration: Calibration | None = None  # set by ``forge --calibrate``; outside the key, like the baselines
+    quality: QualitySummary | None = None  # the quality bars and the kept model's figures (forged since bars)
     interpctf_version: str
 
 
@@ -89,6 +91,9 @@ class Key(BaseModel):
     metrics: dict[str, float] = Field(default_factory=dict)
     bundle_files: dict[str, str]
     key_files: dict[str, str] = Field(default_factory=dict)
+    # Bars and every forging attempt. Keys forged before bars have none: left out of every dump while absent, so
+    # such keys serialize, and hash, to the same bytes as when they were committed.
+    quality: QualityRecord | None = Field(default=None, exclude_if=lambda value: value is None)
 
     def commitment(self) -> str:
         return sha256_hex(canonical_json(self.model_dump(mode="json")))
@@ -214,23 +219,12 @@ def pack(bundle: Path, out: Path) -> Path:
     return out
 
 
-def _check_member(member: tarfile.TarInfo) -> None:
-    name = member.name
-    if name.startswith("/") or name.startswith("\\") or (len(name) > 1 and name[1] == ":"):
-        raise BadBundle(f"unsafe bundle archive: absolute path {name!r}")
-    if ".." in Path(name).parts or ".." in name.split("/"):
-        raise BadBundle(f"unsafe bundle archive: path {name!r} leaves the bundle ('..')")
-    if member.issym() or member.islnk():
-        raise BadBundle(f"unsafe bundle archive: {name!r} is a link")
-    if not (member.isfile() or member.isdir()):
-        raise BadBundle(f"unsafe bundle archive: {name!r} is not a regular file or folder")
-
-
 def unpack(archive: Path, dest: Path) -> Path:
     """Unpack a bundle archive into ``dest`` and return the bundle directory; refuses unsafe members.
 
-    Everything is checked before anything is written, and extraction happens in a temporary folder that is
-    moved into place only when complete, so a bad archive leaves nothing behind.
+    Every header is checked (count, sizes, paths: :mod:`interpctf.intake.archives`) before anything is
+    written, and extraction happens in a temporary folder that is moved into place only when complete, so a bad
+    archive leaves nothing behind.
     """
     archive, dest = Path(archive), Path(dest)
     try:
@@ -238,13 +232,10 @@ def unpack(archive: Path, dest: Path) -> Path:
     except (OSError, tarfile.TarError) as exc:
         raise BadBundle(f"cannot read bundle archive {archive}: {one_line(exc)}") from None
     with tar:
-        members = tar.getmembers()
-        total = 0
-        for member in members:
-            _check_member(member)
-            total += member.size
-        if total > MAX_UNPACKED_BYTES:
-            raise BadBundle(f"bundle archive unpacks to {total} bytes, over the {MAX_UNPACKED_BYTES} limit")
+        try:
+            members = checked_members(tar)
+        except (OSError, EOFError, tarfile.TarError) as exc:  # gzip and tar errors surface while reading headers
+            raise BadBundle(f"cannot read bundle archive {archive}: {one_line(exc)}") from None
         tops = {Path(m.name).parts[0] for m in members if Path(m.name).parts}
         if len(tops) != 1:
             raise BadBundle("bundle archive must hold exactly one top-level folder")

@@ -13,6 +13,19 @@ def _baselines_table(challenge: Challenge) -> str:
             "| baseline | score | solved |\n|---|---|---|\n" + rows + "\n")
 
 
+def _quality_table(challenge: Challenge) -> str:
+    quality = challenge.manifest.quality
+    if quality is None:
+        return "This challenge was forged before quality bars were recorded.\n"
+    if not quality.checks:
+        return f"This kind declares no quality bars; forged in {quality.attempts} attempt(s).\n"
+    rows = "\n".join(f"| {c.bar.name} | {c.bar.sign} {c.bar.threshold:g} | {c.figure:.4f} | "
+                     f"{'yes' if c.met else 'no'} |" for c in quality.checks)
+    return (f"The model was held to these bars; forging took {quality.attempts} of at most {quality.max_attempts} "
+            f"attempts (each from its own seed, all recorded in the key). `interpctf check` re-measures them.\n\n"
+            "| bar | threshold | figure reached | met |\n|---|---|---|---|\n" + rows + "\n")
+
+
 def render_card(kind: Kind, challenge: Challenge) -> str:
     m = challenge.manifest
     variant = f" (variant {m.variant + 1} of {m.variants})" if m.variants > 1 else ""
@@ -31,6 +44,9 @@ Grade it yourself once the key is revealed: `interpctf grade BUNDLE KEY ANSWER`;
 `interpctf submit {m.challenge} ANSWER --wait`.
 
 {kind.card(challenge)}
+## Quality bars
+
+{_quality_table(challenge)}
 ## Baselines
 
 {_baselines_table(challenge)}

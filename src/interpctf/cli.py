@@ -23,6 +23,7 @@ _COMMAND_GROUPS: list[tuple[str, str | None]] = [
     ("interpctf.commands.client", None),
     ("interpctf.commands.demo", None),
     ("interpctf.commands.bench", None),
+    ("interpctf.commands.doctor", None),
 ]
 
 for module_name, group in _COMMAND_GROUPS:

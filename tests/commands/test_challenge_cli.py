@@ -15,7 +15,7 @@ seed: 3
 training: {steps: 150, batch_size: 256}
 secret: |
   def label(x, y):
-      return int(x + y < 20)
+      return int(x < 12) ^ int((7 * x + 5 * y) % 61 == 0)
 """
 
 

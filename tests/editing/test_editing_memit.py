@@ -22,6 +22,8 @@ def run(wm, tmp_path_factory):
 
 
 def test_handful_of_edits_hold_and_neighbours_keep(wm, run):
+    """Over 5 seeds of five edits measured (benchmarks/seed_spread.py memit-five-edits): efficacy 1.0 every time,
+    neighborhood 0.84 to 1.0, recall drop 0 to 0.0067."""
     edits, model = run
     m = edit_metrics(wm.model, model, wm.world, edits, recall_limit=1500)
     assert m["efficacy"] >= 0.8

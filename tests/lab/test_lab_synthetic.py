@@ -11,7 +11,7 @@ def test_zipf_probabilities_span_and_mean_active():
     p = zipf_probabilities(512, 1.0, 0.3, 0.01)
     assert p[0].item() == pytest.approx(0.3) and p[-1].item() == pytest.approx(0.01)
     assert (p[:-1] >= p[1:]).all()
-    assert p.sum().item() == pytest.approx(6.8, abs=0.05)  # DESIGN.md: about 6.8 active per sample
+    assert p.sum().item() == pytest.approx(6.8, abs=0.05)  # docs/design.md: about 6.8 active per sample
 
 
 def test_features_are_unit_and_samples_are_their_sums():

@@ -95,7 +95,8 @@ def test_reading_a_key_file(warm, healthy, tmp_path):
         with open(place, "w") as fh:
             fh.write(secret)
     try:
-        for place in places + ["/root/.bashrc", "/etc/passwd", "/work/main/pyproject.toml"]:
+        repo_file = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "pyproject.toml"))
+        for place in places + ["/root/.bashrc", "/etc/passwd", repo_file]:
             result = run(warm, f"""
                 def label(x, y):
                     with open({str(place)!r}) as fh:

@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_reference_event_parses():
     spec, base = load_event_spec(ROOT / "recipes" / "events" / "reference-ctf.yaml")
-    assert [c.slug for c in spec.challenges] == ["pairs-2023", "digits-l1band"]
-    assert (base / spec.challenges[0].recipe).resolve() == (ROOT / "recipes" / "pairs-2023.yaml")
+    assert [c.slug for c in spec.challenges] == ["pairs-curvy", "digits-l1band"]
+    assert (base / spec.challenges[0].recipe).resolve() == (ROOT / "recipes" / "pairs-curvy.yaml")
     assert spec.challenges[1].value.function == "parabolic" and spec.rules.first_blood == [50, 25, 10]
     assert spec.freeze_at is not None and spec.starts_at.tzinfo is None  # stored as naive UTC
 

@@ -84,10 +84,10 @@ title: Recipe pairs
 domain: pairs
 p: 23
 seed: 2
-training: {steps: 40, batch_size: 256}
+training: {steps: 150, batch_size: 256}
 secret: |
   def label(x, y):
-      return int(x < y)
+      return int(x < 12) ^ int((7 * x + 5 * y) % 61 == 0)
 """
 
 

@@ -10,8 +10,9 @@ from interpctf import __version__
 
 TINY_RECIPE = {"kind": "labelfn", "title": "Tiny pairs", "domain": "pairs", "p": 23, "seed": 1, "variants": 2,
                "training": {"steps": 150, "batch_size": 256},
-               "secret": "def label(x, y):\n    return int(x + y < 20)\n"}
-SECRET_ANSWER = b"def label(x, y):\n    return int(x + y < 20)\n"
+               "secret": "def label(x, y):\n    return int(x < 12) ^ int((7 * x + 5 * y) % 61 == 0)\n"}
+# x < 12 but for 8 exception pairs: held-out accuracy above the pairs bar (0.97) yet below 1, so solvable
+SECRET_ANSWER = b"def label(x, y):\n    return int(x < 12) ^ int((7 * x + 5 * y) % 61 == 0)\n"
 WRONG_ANSWER = b"def label(x, y):\n    return 0\n"
 
 
@@ -21,7 +22,9 @@ def tiny_challenge() -> Path:
     from interpctf.recipe import parse_recipe
 
     digest = hashlib.sha256(json.dumps([TINY_RECIPE, __version__], sort_keys=True).encode()).hexdigest()[:12]
-    cache = Path(os.environ.get("INTERPCTF_TEST_CACHE", Path.home() / ".cache" / "interpctf" / "tests"))
+    from interpctf.reference import cache_root  # $INTERPCTF_CACHE: CI points it at an empty folder
+
+    cache = Path(os.environ.get("INTERPCTF_TEST_CACHE", cache_root() / "tests"))
     out = cache / f"tiny-{digest}"
     if (out / "variants" / "001" / "key.json").exists():
         return out

@@ -9,7 +9,7 @@ from interpctf.bundle import open_challenge, pack, read_manifest, unpack, verify
 from interpctf.console import RichProgress, console
 from interpctf.errors import BadAnswer, one_line
 from interpctf.forge import forge
-from interpctf.grading import check_plant, grade_file
+from interpctf.grading import check_plant, grade_file, recheck_bars
 from interpctf.kinds.base import AnswerFile
 from interpctf.recipe import load_recipe, recipe_slug
 
@@ -33,7 +33,9 @@ def register(app: typer.Typer) -> None:
                   calibrate: bool = typer.Option(False, "--calibrate", help="record in the manifest which baselines "
                                                  "solve it, black-box vs white-box"),
                   quiet: bool = typer.Option(False, "-q", help="no progress bars")):
-        """Train a model with a planted secret: writes OUT/bundle/ (public) and OUT/key.json (secret)."""
+        """Train a model with a planted secret: writes OUT/bundle/ (public) and OUT/key.json (secret).
+
+        Runs in-process, unsandboxed: for your own recipes only (a league forges proposals in the sandbox)."""
         parsed = load_recipe(recipe)
         folders = forge(parsed, out, recipe_slug(recipe), RichProgress(quiet), run_baselines=not no_baselines,
                         calibrate=calibrate)
@@ -85,17 +87,26 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check")
     def check_cmd(bundle: Path, key: Path, as_json: bool = typer.Option(False, "--json")):
-        """Check the plant: the key's reference answer must be solved; baselines should not be."""
-        result = check_plant(open_challenge(bundle, key))
+        """Check the plant: the key's reference answer must be solved, every quality bar the key records must
+        hold on the published model (re-measured); baselines should not solve it. Exit 1 if the plant fails."""
+        challenge = open_challenge(bundle, key)
+        result = check_plant(challenge)
+        bars = recheck_bars(challenge)
+        bars_ok = all(c.met for c in bars)
         if as_json:
             _print_json({"reference": result["reference"].model_dump(mode="json"),
-                         "baselines": {k: g.model_dump(mode="json") for k, g in result["baselines"].items()}})
+                         "baselines": {k: g.model_dump(mode="json") for k, g in result["baselines"].items()},
+                         "bars": [c.model_dump(mode="json") for c in bars], "bars_met": bars_ok})
         else:
             ref = result["reference"]
             typer.echo(f"reference answer: score {ref.score:.4f} {'SOLVED' if ref.solved else 'NOT SOLVED'}")
+            if challenge.key.quality is None:
+                typer.echo("quality bars: none recorded (the key was forged before bars)")
+            for c in bars:
+                typer.echo(f"bar {c.line()} [{c.source}]")
             for name, g in result["baselines"].items():
                 typer.echo(f"baseline {name}: score {g.score:.4f} {'SOLVED' if g.solved else 'not solved'}")
-        raise typer.Exit(0 if result["reference"].solved else 1)
+        raise typer.Exit(0 if result["reference"].solved and bars_ok else 1)
 
     @app.command("pack")
     def pack_cmd(bundle: Path, out: Path = typer.Option(None, "-o", "--out")):

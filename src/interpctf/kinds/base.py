@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from interpctf.bars import Bar, BarError, tighten
 from interpctf.grade import Grade
 from interpctf.progress import Progress
 
@@ -25,6 +26,30 @@ class Recipe(BaseModel):
     statement: str = ""
     seed: int = 0
     variants: int = Field(default=1, ge=1, le=1000)
+    bars: dict[str, float] = Field(default_factory=dict, description="bar name -> threshold; may only tighten "
+                                   "the kind's defaults")
+    max_attempts: int = Field(default=5, ge=1, le=20, description="forging retrains with derived seeds until "
+                              "every bar holds, at most this many times")
+
+    def default_bars(self) -> list[Bar]:
+        """The kind's quality bars for this recipe with their default (floor) thresholds."""
+        return []
+
+    def quality_bars(self) -> list[Bar]:
+        """The bars forging must meet: the defaults, tightened by ``bars``."""
+        return tighten(self.default_bars(), self.bars)
+
+    def threshold(self, bar: str) -> float:
+        """The threshold this recipe holds bar ``bar`` to (for kinds that also check it while training)."""
+        return next(b.threshold for b in self.quality_bars() if b.name == bar)
+
+    @model_validator(mode="after")
+    def _bars_only_tighten(self) -> "Recipe":
+        try:
+            self.quality_bars()
+        except BarError as exc:
+            raise ValueError(str(exc)) from None
+        return self
 
 
 class Answer(BaseModel):
@@ -117,3 +142,10 @@ class Kind(ABC):
     def card(self, challenge: Challenge) -> str:
         """Kind-specific markdown for the challenge card: how to load the model, what to answer."""
         return ""
+
+    def measure(self, challenge: Challenge) -> dict[str, float]:
+        """Recompute the figures the quality bars read from the published model and ``challenge.key``.
+
+        ``check`` uses these in place of the figures recorded in the key; a figure left out falls back to the
+        recorded one."""
+        return {}

@@ -21,7 +21,7 @@ def _np(a: ArrayLike) -> np.ndarray:
 
 
 def explained_variance(x: ArrayLike, x_hat: ArrayLike) -> float:
-    """``1 - E||x - x_hat||^2 / (E||x||^2 - ||E x||^2)`` (DESIGN.md).
+    """``1 - E||x - x_hat||^2 / (E||x||^2 - ||E x||^2)`` (docs/design.md).
 
     Numerator and denominator are averaged over the whole set separately. Averaging a per-sample ratio, or measuring
     variance around zero instead of around the mean, inflates the figure; this is the definition that cannot be.

@@ -7,6 +7,7 @@ from pathlib import Path
 FAMILIES: dict[str, str] = {
     "pairs-transformer": "interpctf.nets.pair_transformer",
     "digits-cnn": "interpctf.nets.digits_cnn",
+    "mnist-cnn": "interpctf.nets.mnist_cnn",
     "trojan-cnn": "interpctf.nets.small_cnn",
     "world-gpt": "interpctf.nets.tiny_gpt",
 }

@@ -2,7 +2,13 @@
 
 Shape after the 2023 transformer challenge (d_model 128, 8 heads, d_mlp 1024, ReLU, one layer), built as a
 GPT-2 from ``transformers`` so it is saved in Hugging Face layout and loads offline with transformers,
-TransformerLens's TransformerBridge and nnsight. (GPT-2 has LayerNorms; the 2023 model had none.)
+TransformerLens's TransformerBridge and nnsight.
+
+GPT-2 always has LayerNorms (ln_1, ln_2, ln_f); the 2023 model had none. ``layer_norm=False`` comes as close as
+that layout allows: each LayerNorm gets epsilon 1e12 and gain 1e6, so ``(x - mean) / sqrt(var + 1e12) * 1e6`` is
+``x - mean(x)`` to float32 precision (var vanishes next to 1e12), a fixed linear map, frozen in training.
+Such a model normalizes nothing; folding the centering into the weights that read the residual stream gives a
+model without LayerNorm computing the same function.
 """
 
 from dataclasses import dataclass
@@ -29,6 +35,12 @@ class PairTransformerConfig:
     weight_decay: float = 0.5
     batch_size: int = 512
     label_smoothing: float = 0.0
+    layer_norm: bool = True
+
+
+# layer_norm=False: LayerNorm(x) = (x - mean) / sqrt(var + CENTER_EPS) * sqrt(CENTER_EPS) = x - mean in float32,
+# because var + 1e12 rounds to 1e12 for any var below ~3e4 (float32's spacing at 1e12 is 65536).
+CENTER_EPS = 1e12
 
 
 def build(cfg: PairTransformerConfig, seed: int):
@@ -39,9 +51,22 @@ def build(cfg: PairTransformerConfig, seed: int):
         vocab_size=cfg.p + 1, n_positions=3, n_embd=cfg.d_model, n_layer=1, n_head=cfg.n_heads,
         n_inner=cfg.d_mlp, activation_function="relu", resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
         bos_token_id=cfg.p, eos_token_id=cfg.p, tie_word_embeddings=False,
+        layer_norm_epsilon=1e-5 if cfg.layer_norm else CENTER_EPS,
     )
     config.interpctf_family = FAMILY
-    return GPT2LMHeadModel(config)
+    config.interpctf_layer_norm = cfg.layer_norm
+    model = GPT2LMHeadModel(config)
+    if not cfg.layer_norm:
+        for norm in layer_norms(model):
+            torch.nn.init.constant_(norm.weight, CENTER_EPS ** 0.5)
+            torch.nn.init.zeros_(norm.bias)
+            norm.requires_grad_(False)
+    return model
+
+
+def layer_norms(model) -> list[torch.nn.LayerNorm]:
+    block = model.transformer.h[0]
+    return [block.ln_1, block.ln_2, model.transformer.ln_f]
 
 
 def sequences(pairs: np.ndarray, p: int) -> torch.Tensor:
@@ -83,8 +108,9 @@ def train(cfg: PairTransformerConfig, pairs: np.ndarray, labels: np.ndarray, see
     """Train on (pairs, labels) with AdamW and a cosine schedule; ``on_step(i, loss)`` reports progress."""
     model = build(cfg, seed)
     tokens, targets = sequences(pairs, cfg.p), torch.from_numpy(labels.astype(np.int64))
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    trained = [p for p in model.parameters() if p.requires_grad]  # fixed centerings stay out (layer_norm=False)
+    decay = [p for p in trained if p.ndim >= 2]
+    no_decay = [p for p in trained if p.ndim < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.98))
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=0.1)

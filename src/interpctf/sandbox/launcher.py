@@ -110,7 +110,8 @@ def command(uid: int, seccomp_fd: int, info_fd: int) -> list[str]:
     for directory in _numpy_dirs():
         cmd += ["--ro-bind", str(directory), f"{SANDBOX_SITE}/{directory.name}"]
     cmd += ["--ro-bind", str(worker), SANDBOX_WORKER]
-    cmd += ["--dev", "/dev", "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--chdir", "/tmp"]
+    # The server stays in /: a cwd on /tmp would keep each answer's detached /tmp alive (see tmpfs.py).
+    cmd += ["--dev", "/dev", "--perms", "1777", "--size", str(TMP_BYTES), "--tmpfs", "/tmp", "--chdir", "/"]
     cmd += ["--seccomp", str(seccomp_fd), "--info-fd", str(info_fd)]
     if library_path:
         cmd += ["--setenv", "LD_LIBRARY_PATH", library_path]
@@ -120,8 +121,7 @@ def command(uid: int, seccomp_fd: int, info_fd: int) -> list[str]:
 
 def launch() -> Launch:
     """Start bubblewrap with the warm server inside; the caller does the handshake."""
-    if not seccomp.supported():
-        raise SandboxUnavailable("the sandbox's seccomp filter is written for x86-64 only; this machine is not")
+    seccomp.check()  # fail closed: no filter for this machine, no sandbox
     uid = UID_BASE + secrets.randbelow(UID_RANGE)
     read_end, write_end = os.pipe()
     info_r, info_w = os.pipe()

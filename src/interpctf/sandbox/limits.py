@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Limits:
-    """Limits applied to the process that runs one answer (fresh for every answer).
+    """Limits applied to one answer (its processes are fresh for every answer).
 
-    ``memory_bytes`` caps the answer process's whole address space (RLIMIT_AS), which includes Python and
-    numpy themselves (about 100 MB of it). ``processes`` caps the answer's processes *and* threads together
-    (RLIMIT_NPROC counts tasks). ``output_bytes`` caps what the answer may print on stdout and stderr together.
+    ``memory_bytes`` is the budget of the whole answer: every process it forks, its /tmp files and memfds
+    together (a cgroup, or the watchdog; see ``cgroup.py``); each process's address space (RLIMIT_AS, which
+    includes Python and numpy, about 100 MB of it) is capped at the same figure. ``processes`` caps the answer's
+    processes *and* threads together (the pids controller and RLIMIT_NPROC both count tasks). ``output_bytes``
+    caps what the answer may print on stdout and stderr together.
     """
 
     cpu_seconds: float = 20

@@ -13,8 +13,10 @@ import numpy
 
 from interpctf.errors import SandboxUnavailable
 from interpctf.sandbox import launcher, seccomp, worker
+from interpctf.sandbox.cgroup import ResourceGroup, children_of
 from interpctf.sandbox.limits import Limits
 from interpctf.sandbox.result import BAD_VALUE, OK, RAISED, MapResult
+from interpctf.sandbox.tmpfs import FreshTmp
 
 START_SECONDS = 60.0  # starting Python and importing numpy; generous because the 2 cores are shared
 GRACE_SECONDS = 5.0  # how long past the wall limit the host waits for the server before killing the sandbox
@@ -56,6 +58,8 @@ class WarmSandbox:
         self._lock = threading.Lock()
         self._launch: launcher.Launch | None = None
         self._server: int | None = None  # host pid of the server (pid 1 inside)
+        self._group: ResourceGroup | None = None  # every answer process: memory and process budget
+        self._tmp: FreshTmp | None = None  # mounts a new /tmp after every answer
         self._ids = itertools.count(1)
 
     # -------------------------------------------------------------------------------------------- lifecycle
@@ -102,6 +106,16 @@ class WarmSandbox:
             reason = self._stderr_text()
             self._kill()
             raise SandboxUnavailable(launcher.diagnose(reason)) from None
+        try:
+            if self._server is None:
+                raise OSError("bubblewrap did not report the server's pid")
+            self._group = ResourceGroup.create("sandbox", self.limits.memory_bytes, self.limits.processes,
+                                               reaper=self._server)
+            self._group.add_supervisor(self._server)  # answers are then forked inside the group
+            self._tmp = FreshTmp(self._server, launcher.TMP_BYTES)
+        except OSError as exc:
+            self._kill()
+            raise SandboxUnavailable(f"the sandbox cannot set its limits: {exc}") from None
 
     def _stderr_text(self) -> str:
         if self._launch is None:
@@ -119,6 +133,10 @@ class WarmSandbox:
         if launch is None:
             return
         server, self._server = self._server, None
+        group, self._group = self._group, None
+        tmp, self._tmp = self._tmp, None
+        if tmp is not None:
+            tmp.close()
         if server is not None and _parent_of(server) == launch.process.pid:
             # Killing pid 1 of the namespace kills everything in it; bubblewrap then reaps it and exits.
             os.kill(server, signal.SIGKILL)
@@ -141,6 +159,8 @@ class WarmSandbox:
             except OSError:
                 pass
         launch.process.wait()
+        if group is not None:
+            group.close()
 
     # ------------------------------------------------------------------------------------------------- pipes
     def _send(self, data: bytes, deadline: float) -> None:
@@ -203,16 +223,43 @@ class WarmSandbox:
         with self._lock:
             self._ensure_started()
             deadline = time.monotonic() + limits.wall_seconds + GRACE_SECONDS
+            group = self._group
             try:
-                self._send(head + source_b + function_b + rows.tobytes(), deadline)
-                return self._read_response(request_id, n, deadline)
-            except _Broken as exc:
+                if (group.memory_bytes, group.pids) != (limits.memory_bytes, limits.processes):
+                    group.set_limits(limits.memory_bytes, limits.processes)
+                group.reset()
+                self._tmp.ready()  # the /tmp of the last answer is gone, a new one mounted
+                self._send(head, deadline)
+                self._join_group(request_id, deadline)
+                self._send(source_b + function_b + rows.tobytes(), deadline)
+                result = self._read_response(request_id, n, deadline)
+                self._tmp.refresh()  # every process of this answer is dead now; the next map waits for it
+            except (_Broken, OSError) as exc:
                 # The server itself failed (it should never): kill it all, report, restart on the next call.
                 timed_out = time.monotonic() >= deadline
+                try:
+                    exceeded = group.memory_exceeded()
+                except OSError:
+                    exceeded = False
                 self._kill()
+                if exceeded:
+                    return MapResult.failed(n, "memory limit exceeded")
                 if timed_out:
                     return MapResult.failed(n, f"time limit exceeded ({limits.wall_seconds:g} s wall)")
                 return MapResult.failed(n, f"the sandbox failed: {exc}")
+            if group.memory_exceeded():  # the kernel (or the watchdog) killed part of the answer for memory
+                return MapResult.failed(n, "memory limit exceeded")
+            return result
+
+    def _join_group(self, request_id: int, deadline: float) -> None:
+        """The server has forked the answer's child, which waits for its payload: put it into the group."""
+        magic, got_id = worker.FORKED.unpack(self._recv(worker.FORKED.size, deadline))
+        if magic != worker.FORKED_MAGIC or got_id != request_id:
+            raise _Broken("garbled fork notice")
+        children = children_of(self._server)
+        if len(children) != 1:  # the server's only child is the answer, which cannot have forked yet
+            raise _Broken(f"expected one child of the server, found {len(children)}")
+        self._group.add(children[0])
 
     def _read_response(self, request_id: int, n: int, deadline: float) -> MapResult:
         magic, got_id, got_n, fail_len, frame_len = worker.RESPONSE.unpack(

@@ -5,8 +5,9 @@ Standalone on purpose: inside the sandbox only the Python standard library and n
 
 Life of the server (pid 1 of the sandbox's pid namespace): drop to the sandbox uid, import numpy once, make
 itself non-dumpable, then for every request read only the fixed-size header (sizes and limits), fork a fresh
-child, and supervise it: wall clock, output cap, result size, then SIGKILL every other process in the namespace,
-wipe /tmp, and report to the host.
+child, tell the host it has forked (the host puts the child into the sandbox's resource group before it sends
+the payload, which the child waits for), and supervise it: wall clock, output cap, result size, then SIGKILL every
+other process in the namespace and report to the host. The host then mounts a new /tmp for the next answer.
 
 The server never holds an answer's data: the child reads its own source and inputs straight from the host's
 pipe, its output is spliced to /dev/null and its result frame is spliced into a memfd and from there to the
@@ -29,6 +30,9 @@ READY = b"ICOK"  # server -> host once numpy is imported and privileges are drop
 # file size; then the source, the function name and the rows.
 REQUEST = struct.Struct("<4sQIBBB4IIHddQIQQ")
 REQUEST_MAGIC = b"ICRQ"
+# server -> host once the child is forked (it waits for its payload): magic, request id.
+FORKED = struct.Struct("<4sQ")
+FORKED_MAGIC = b"ICFK"
 # server -> host: magic, request id, n, failure length, frame length; then the failure text and the child's frame.
 RESPONSE = struct.Struct("<4sQIHI")
 RESPONSE_MAGIC = b"ICRS"
@@ -174,6 +178,7 @@ def _child(head: dict, out_w: int, res_w: int, answer_filter: bytes, libc) -> No
     rows = np.frombuffer(_read_exact(0, 8 * count), dtype=ROW_KINDS[head["kind"]]).reshape((head["n"], *head["dims"]))
     rows = rows.tolist() if head["unpack"] else rows  # plain Python ints for f(*row)
     os.setsid()  # own session and group: kill(0) from the answer reaches only its own processes
+    os.chdir("/tmp")  # the /tmp mounted for this answer (the server itself stays in /)
     null = os.open("/dev/null", os.O_RDONLY)
     os.dup2(null, 0)  # the host's pipe is gone from this process from here on
     os.dup2(out_w, 1)
@@ -231,34 +236,6 @@ def _kill_everyone_else(child: int):
             return status, rusage
         if pid == child:
             status, rusage = st, ru
-
-
-def _wipe_tmp() -> None:
-    """Empty /tmp, in a short-lived child so that not even file names enter the server's memory."""
-    import shutil
-
-    pid = os.fork()
-    if pid != 0:
-        os.waitpid(pid, 0)
-        return
-    try:
-        def unlock(func, path, _exc):  # an answer may have left 000 directories: we own them, open them up
-            try:
-                os.chmod(os.path.dirname(path), 0o700)
-                if os.path.isdir(path) and not os.path.islink(path):
-                    os.chmod(path, 0o700)
-                func(path)
-            except OSError:
-                pass
-
-        for entry in os.scandir("/tmp"):
-            if entry.is_dir(follow_symlinks=False):
-                os.chmod(entry.path, 0o700)
-                shutil.rmtree(entry.path, onerror=unlock)
-            else:
-                os.unlink(entry.path)
-    finally:
-        os._exit(0)
 
 
 def _watch(pid: int, out_r: int, res_r: int, frame_fd: int, head: dict):
@@ -361,9 +338,9 @@ def _serve_one(head: dict, answer_filter: bytes, libc) -> None:
             os._exit(70)
     os.close(out_w)
     os.close(res_w)
+    _write_all(1, FORKED.pack(FORKED_MAGIC, head["req_id"]))
     failure, frame_len, status, rusage = _watch(pid, out_r, res_r, frame_fd, head)
     failure = _judge(head, failure, status, rusage)
-    _wipe_tmp()
     fail_b = (failure or "").encode()[:MAX_TEXT]
     frame_len = 0 if failure else frame_len
     _write_all(1, RESPONSE.pack(RESPONSE_MAGIC, head["req_id"], head["n"], len(fail_b), frame_len) + fail_b)
@@ -420,7 +397,7 @@ def main() -> None:
     sys.path.append(_SANDBOX_SITE)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # pid 1 only receives signals it handles: handle none
     import numpy  # noqa: F401  (imported once here; every answer's child inherits it)
-    import array, builtins, gc, resource, select, shutil, time, traceback  # noqa: F401,E401  (same: for children)
+    import array, builtins, gc, resource, select, time, traceback  # noqa: F401,E401  (same: for children)
 
     gc.freeze()  # what is loaded now is never scanned by the children's collector, so never copied-on-write
 

@@ -2,8 +2,9 @@
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from interpctf.server.auth import burn_password_check, check_password, hash_password
 from interpctf.server.errors import ApiError, bad_request, conflict, forbidden, not_found, unauthorized
@@ -69,8 +70,7 @@ def create_team(session, event, user: User, name: str) -> Team:
         session.flush()
     except IntegrityError:
         raise conflict(f"the team name {name!r} is taken; choose another") from None
-    user.team_id = team.id
-    session.flush()
+    _enter(session, user, team)
     return team
 
 
@@ -79,15 +79,26 @@ def join_team(session, event, user: User, invite_code: str) -> Team:
         raise bad_request("this event is played alone (user mode); there are no teams to join")
     if user.team_id is not None:
         raise conflict("you are already in a team")
-    team = session.scalar(select(Team).where(Team.invite_code == (invite_code or "").strip()))
+    # The team row is locked (FOR UPDATE: PostgreSQL; SQLite's write transactions are serial already) before
+    # its members are counted, so concurrent joins queue here and each counts the ones committed before it.
+    team = session.scalar(select(Team).where(Team.invite_code == (invite_code or "").strip()).with_for_update())
     if team is None or team.solo:
         raise not_found("no team has this invite code; ask your team for it again")
     members = session.scalar(select(func.count(User.id)).where(User.team_id == team.id)) or 0
     if members >= event.team_size:
         raise forbidden(f"team {team.name!r} is full ({event.team_size} members at most)")
-    user.team_id = team.id
-    session.flush()
+    _enter(session, user, team)
     return team
+
+
+def _enter(session, user: User, team: Team) -> None:
+    """Put ``user`` in ``team`` only if they are in none: one conditional UPDATE, so that the same user joining
+    or creating two teams at once ends up in exactly one (the other request gets a 409 and rolls back)."""
+    entered = session.execute(update(User).where(User.id == user.id, User.team_id.is_(None))
+                              .values(team_id=team.id).execution_options(synchronize_session=False)).rowcount
+    if entered != 1:
+        raise conflict("you are already in a team")
+    set_committed_value(user, "team_id", team.id)
 
 
 def team_members(session, team_id: int) -> list[User]:

@@ -16,6 +16,7 @@ from interpctf.errors import InterpctfError, one_line
 from interpctf.server.config import Settings
 from interpctf.server.db import Database, migrate
 from interpctf.server.errors import ApiError
+from interpctf.server.headers import SecurityHeaders
 from interpctf.server.pages_common import render_error
 from interpctf.server.state import ServerState
 
@@ -110,6 +111,8 @@ def create_app(settings: Settings | None = None, migrate_db: bool = True) -> Fas
             if state.worker is not None:
                 state.worker.stop(wait=False)
                 state.worker = None
+            if state.board_refresher is not None:
+                state.board_refresher.stop()
             state.db.dispose()
 
     app = FastAPI(title="interpctf", version="1", lifespan=lifespan,
@@ -154,4 +157,5 @@ def create_app(settings: Settings | None = None, migrate_db: bool = True) -> Fas
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + 64 * 1024,
                        bundle_limit=settings.max_bundle_bytes + 64 * 1024)
+    app.add_middleware(SecurityHeaders)  # added last: outermost, so the 413s above carry the headers too
     return app

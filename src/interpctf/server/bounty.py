@@ -73,6 +73,11 @@ def writeups(session) -> list[BountyWriteup]:
     return list(session.scalars(select(BountyWriteup).order_by(BountyWriteup.id.desc())))
 
 
+def writeup_list(session, event, user: User | None) -> list[dict]:
+    """Every writeup with its outcome, newest first (API and pages); the text as :func:`may_read` allows."""
+    return [writeup_out(session, event, w, user) for w in writeups(session)]
+
+
 def decide(session, writeup_id: int, outcome: str, note: str) -> BountyWriteup:
     if outcome not in OUTCOMES:
         raise bad_request(f"outcome must be one of: {', '.join(OUTCOMES)}")

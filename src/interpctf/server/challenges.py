@@ -10,11 +10,40 @@ from interpctf.bundle import pack, read_key, read_manifest, verify
 from interpctf.errors import InterpctfError, one_line
 from interpctf.rules import ValueRule
 from interpctf.rules.standings import challenge_values
-from interpctf.server.errors import conflict, forbidden, not_found
+from interpctf.server.compare import compare_challenge
+from interpctf.server.errors import forbidden, not_found
 from interpctf.server.grading_queue import bump_board
 from interpctf.server.models import Award, Challenge, Hint, HintUnlock, Submission, User, Variant, utcnow
+from interpctf.server.scoreboard import build_board
 from interpctf.server.state import ServerState, phase, variant_for
-from interpctf.server.submissions import attempts_used
+from interpctf.server.submissions import attempts_used, find_challenge
+
+
+def require_started(state: ServerState, session, user: User | None) -> None:
+    """Before the start only admins see the challenges."""
+    if phase(state.event(session)) == "upcoming" and not (user is not None and user.role == "admin"):
+        raise forbidden("the event has not started yet; challenges appear at the start")
+
+
+def challenge_list(state: ServerState, session, user: User) -> list[dict]:
+    """The challenges list (API and page): values and solves from the board, the team's attempts."""
+    require_started(state, session, user)
+    board = build_board(state, session, admin=user.role == "admin")
+    return [challenge_summary(state, session, c, user.team_id, board) for c in visible_challenges(session)]
+
+
+def challenge_page(state: ServerState, session, slug: str, user: User) -> dict:
+    """One challenge as its team sees it (API and page)."""
+    require_started(state, session, user)
+    board = build_board(state, session, admin=user.role == "admin")
+    return challenge_detail(state, session, find_challenge(session, slug), user.team_id, board)
+
+
+def comparison(state: ServerState, session, slug: str, user: User | None) -> dict:
+    """Humans versus agents on one challenge (API and page); public once the event has started."""
+    require_started(state, session, user)
+    admin = user is not None and user.role == "admin"
+    return compare_challenge(session, state.event(session), find_challenge(session, slug), admin)
 
 
 def visible_challenges(session, admin: bool = False) -> list[Challenge]:
@@ -86,8 +115,9 @@ def unlock_hint(state: ServerState, session, user: User, hint_id: int) -> Hint:
         raise forbidden("hints can be unlocked only while the event runs")
     result = session.execute(state.db.insert(HintUnlock).values(hint_id=hint.id, team_id=user.team_id,
                                                                 user_id=user.id, created_at=utcnow())
-                             .on_conflict_do_nothing())
-    if result.rowcount == 1 and hint.cost:
+                             .on_conflict_do_nothing().returning(HintUnlock.hint_id))
+    # RETURNING, not rowcount: psycopg reports -1 for this INSERT, so hints were free on PostgreSQL
+    if result.first() is not None and hint.cost:
         session.add(Award(team_id=user.team_id, user_id=user.id, value=-hint.cost,
                           reason=f"hint {hint.id} on {chal.slug}"))
         bump_board(session)

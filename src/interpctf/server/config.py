@@ -20,7 +20,8 @@ class Settings(BaseModel):
     run_worker: bool = True  # run the grading worker inside the web process
     worker_stale_seconds: float = 30.0  # a worker silent this long is presumed dead; its claims are re-queued
     cache_seconds: float = 2.0  # how long the event window and challenge rows are kept in memory
-    board_poll_seconds: float = 0.25  # how stale a grade stored by another process may leave the cached board
+    board_poll_seconds: float = 0.25  # how often the board refresher checks for new grades (0: no refresher)
+    board_lag_seconds: float = 1.0  # the served board reflects every grade stored longer ago (0: always exact)
     grade_delay_seconds: float = 0.0  # fault-injection for tests: pause after claiming, before grading
     cookie_secure: bool = False
     secret: str = Field(default_factory=lambda: secrets.token_hex(16))

@@ -5,12 +5,16 @@ exactly once, across crashes and restarts:
 - claim: ``UPDATE ... SET status='grading', claimed_by=me WHERE id=? AND status='queued'`` (one winner);
 - store: ``UPDATE ... SET status='graded', ... WHERE id=? AND status='grading' AND claimed_by=me``;
 - a worker heartbeats; claims held by a worker silent for ``worker_stale_seconds`` go back to ``queued``
-  (a late result from a worker presumed dead is then discarded by the store condition).
+  (a late result from a worker presumed dead is then discarded by the store condition);
+- the database may go away (a PostgreSQL restart): a grade that could not be stored is kept and stored again
+  until it lands, and a claim the worker holds without grading it (its commit's answer was lost) goes back to
+  ``queued`` at the next heartbeat.
 
 Run inside ``interpctf serve`` (default) or on its own: ``interpctf grading-worker``.
 """
 
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -18,7 +22,7 @@ from concurrent.futures import Future
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 
 from interpctf.server.config import Settings
 from interpctf.server.db import Database
@@ -57,7 +61,9 @@ class GradingWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._inflight: set[int] = set()
+        self._unstored: dict[int, dict] = {}  # graded, but the database refused the store: retried every loop
         self._lock = threading.Lock()
+        self._last_beat = 0.0
         self.on_change = None  # called after a grade is stored (the web process invalidates its board cache)
 
     # lifecycle -------------------------------------------------------------------------------------------
@@ -85,22 +91,31 @@ class GradingWorker:
 
     def idle(self) -> bool:
         with self._lock:
-            return not self._inflight
+            return not self._inflight and not self._unstored
 
     # the loop --------------------------------------------------------------------------------------------
     def _heartbeat(self) -> None:
         with self.db.write() as s:
             s.execute(self.db.insert(Worker).values(id=self.id, heartbeat_at=utcnow()).on_conflict_do_nothing())
             s.execute(update(Worker).where(Worker.id == self.id).values(heartbeat_at=utcnow()))
+            with self._lock:
+                held = set(self._inflight) | set(self._unstored)
+            # Claims of ours that nothing here is grading: the claim committed but its answer never reached us.
+            s.execute(update(Submission).where(Submission.status == "grading", Submission.claimed_by == self.id,
+                                               Submission.id.not_in(held) if held else true())
+                      .values(status="queued", claimed_by=None))
+        self._last_beat = time.monotonic()
+
+    def _beat_due(self) -> bool:
+        return time.monotonic() - self._last_beat > HEARTBEAT_SECONDS
 
     def _loop(self) -> None:
-        last_beat = 0.0
         while not self._stop.is_set():
             try:
-                if time.monotonic() - last_beat > HEARTBEAT_SECONDS:
+                if self._beat_due():
                     self._heartbeat()
                     requeue_stale(self.db, self.settings.worker_stale_seconds)
-                    last_beat = time.monotonic()
+                self._store_unstored()
                 if not self._dispatch_some():
                     self._wake.wait(0.5)
                     self._wake.clear()
@@ -110,8 +125,13 @@ class GradingWorker:
 
     def _dispatch_some(self) -> bool:
         dispatched = False
-        while not self._stop.is_set() and self._slots.acquire(timeout=0.05):
-            job = self._claim()
+        # Leave for the heartbeat when due: a long backlog must not make this worker look dead to the others.
+        while not self._stop.is_set() and not self._beat_due() and self._slots.acquire(timeout=0.05):
+            try:
+                job = self._claim()
+            except Exception:  # the database went away: give the slot back, or the worker starves itself
+                self._slots.release()
+                raise
             if job is None:
                 self._slots.release()
                 break
@@ -145,18 +165,28 @@ class GradingWorker:
 
     def _finish(self, sub_id: int, future: Future) -> None:
         try:
-            try:
-                result = future.result()
-            except Exception as exc:
-                result = {"error": f"grading crashed: {type(exc).__name__}: {exc}"}
+            result = future.result()
+        except Exception as exc:
+            result = {"error": f"grading crashed: {type(exc).__name__}: {exc}"}
+        try:
             self.store(sub_id, result)
-        except Exception:
-            log.exception("could not store the grade of submission %s; it will be re-queued", sub_id)
+        except Exception as exc:
+            log.warning("could not store the grade of submission %s (%s); retrying", sub_id, type(exc).__name__)
+            with self._lock:
+                self._unstored[sub_id] = result
         finally:
             with self._lock:
                 self._inflight.discard(sub_id)
             self._slots.release()
             self._wake.set()
+
+    def _store_unstored(self) -> None:
+        with self._lock:
+            pending = list(self._unstored.items())
+        for sub_id, result in pending:
+            self.store(sub_id, result)  # raises while the database is still away: the loop waits and retries
+            with self._lock:
+                self._unstored.pop(sub_id, None)
 
     def store(self, sub_id: int, result: dict) -> bool:
         """Store a grade if we still hold the claim; True if stored."""
@@ -197,7 +227,9 @@ class GradingWorker:
 
 
 def run_worker(settings: Settings) -> None:
-    """Run a standalone grading worker until interrupted."""
+    """Run a standalone grading worker until interrupted (Ctrl-C or SIGTERM: its claims are given back)."""
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that ``finally`` runs on a service stop too
     db = Database(settings.url())
     worker = GradingWorker(settings, db).start()
     try:

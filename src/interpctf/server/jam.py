@@ -112,6 +112,29 @@ def submit_project(state: ServerState, user: User, title: str, abstract: str, li
         return project
 
 
+def read_upload(state: ServerState, upload) -> tuple[str, bytes] | None:
+    """A writeup from a form's file field (read up to one byte over the limit, so the size check can refuse it);
+    None when no file was chosen."""
+    if upload is None or not upload.filename:
+        return None
+    return upload.filename, upload.file.read(state.settings.max_upload_bytes + 1)
+
+
+def writeup_file(state: ServerState, session, project_id: int) -> tuple[JamProject, Path]:
+    p = get_project(session, project_id)
+    if not p.writeup_path:
+        raise not_found(f"project {project_id} has no writeup")
+    return p, state.data_dir / p.writeup_path
+
+
+def visible_results(state: ServerState, session, user: User | None) -> tuple[list[dict], JamConfig]:
+    """The ranked results and the jam's config (API, CSV and page): admins any time, everyone once it ends."""
+    if not can_see_results(jam_event(state, session), user):
+        raise forbidden("the results are published when the jam ends")
+    config = jam_config(state, session)
+    return results(session, config), config
+
+
 def get_project(session, project_id: int) -> JamProject:
     project = session.get(JamProject, project_id)
     if project is None:

@@ -14,16 +14,19 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import delete, select
 
-from interpctf.bundle import Key, unpack, verify
+from interpctf.bundle import Key, read_manifest, unpack, verify
 from interpctf.errors import InterpctfError, one_line
+from interpctf.intake.models import check_models
 from interpctf.recipe import parse_recipe
 from interpctf.server.accounts import require_team
-from interpctf.server.errors import bad_request, conflict, forbidden, not_found
+from interpctf.server.errors import ApiError, bad_request, conflict, forbidden, not_found
 from interpctf.server.event_spec import ChallengeSpec
+from interpctf.server.league_caps import check_caps
 from interpctf.server.models import (Challenge, LeagueProposal, LeagueRound, Team, User, Variant, utcnow)
 from interpctf.server.modes import load_config, require_mode
 from interpctf.server.setup import CHALLENGES_DIR, add_challenge, variant_folders
 from interpctf.server.state import ServerState
+from interpctf.server.submissions import submit
 
 LEAGUE_DIR = "league"
 FORGED_DIR = "forged"  # where a recipe proposal is forged, inside the proposal's folder
@@ -117,10 +120,13 @@ def propose_recipe(state: ServerState, user: User, number: int, text: str) -> in
         raise bad_request(f"the recipe is over {config.max_recipe_bytes} bytes")
     try:
         recipe = parse_recipe(yaml.safe_load(text), "recipe")
+        check_caps(recipe, config.recipe_caps)  # the recipe's own fields; the forge job checks the rest
     except yaml.YAMLError as exc:
         raise bad_request(f"the recipe is not valid YAML: {one_line(exc)}") from None
     except InterpctfError as exc:
         raise bad_request(one_line(exc)) from None
+    except RecursionError:  # PyYAML's composer recurses once per nesting level
+        raise bad_request("the recipe is nested too deeply to be a recipe") from None
 
     def write(folder: Path) -> None:
         folder.mkdir()
@@ -146,6 +152,7 @@ def propose_bundle(state: ServerState, user: User, number: int, archive: bytes, 
             path.write_bytes(archive)
             try:
                 root = unpack(path, Path(tmp) / "out")
+                check_models(root, read_manifest(root).kind)  # from config.json headers, before any model is built
             except InterpctfError as exc:
                 raise bad_request(one_line(exc)) from None
             folder.mkdir()
@@ -242,11 +249,14 @@ def league_challenge(session, slug: str, user: User | None) -> tuple[LeaguePropo
     return proposal, r, chal
 
 
-def check_can_submit(user: User, proposal: LeagueProposal, r: LeagueRound) -> None:
+def check_can_submit(user: User, proposal: LeagueProposal, r: LeagueRound, at: datetime) -> None:
+    """Refuse unless the round is solving at ``at``. The caller stamps the answer with that same instant: an
+    answer accepted inside the window is then always counted by the round's standings (which count answers made
+    before ``solve_until``), even when the round closes while the answer is still being taken in."""
     team_id = require_team(user)
     if team_id == proposal.team_id:
         raise forbidden("this is your team's own challenge; proposers cannot submit to it")
-    if round_phase(r) != "solving":
+    if round_phase(r, at) != "solving":
         raise forbidden(f"round {r.number} takes answers from {r.propose_until:%Y-%m-%d %H:%M} to "
                         f"{r.solve_until:%Y-%m-%d %H:%M} UTC; it is {round_phase(r)} now")
 
@@ -273,3 +283,58 @@ def reveal_closed_rounds(state: ServerState) -> None:
                     variant.reveal_problems = "; ".join(problems)
             r.revealed_at = utcnow()
 
+
+# ---- what the league API and pages share ---------------------------------------------------------------------
+def _read_upload(upload, limit: int, what: str) -> bytes:
+    if upload is None or not upload.filename:
+        raise bad_request(f"choose the {what} file")
+    data = upload.file.read(limit + 1)
+    if len(data) > limit:
+        raise ApiError(413, f"the {what} is over the {limit}-byte upload limit")
+    return data
+
+
+def start_proposal(state: ServerState, user: User, number: int, recipe, recipe_text: str, bundle, key) -> int:
+    """A proposal from the API or the page form: a recipe (an uploaded file or text), or a bundle archive with
+    its key; the forge or plant check starts in the background. Returns the proposal id."""
+    from interpctf.server import league_jobs  # it imports this module
+
+    open_round(state, number)
+    limit = state.settings.max_bundle_bytes
+    if (recipe is not None and recipe.filename) or recipe_text.strip():
+        text = _read_upload(recipe, limit, "recipe").decode("utf-8", "replace") if recipe and recipe.filename \
+            else recipe_text
+        pid = propose_recipe(state, user, number, text)
+        source = "recipe"
+    elif bundle is not None and bundle.filename:
+        pid = propose_bundle(state, user, number, _read_upload(bundle, limit, "bundle archive"),
+                             _read_upload(key, limit, "key.json"))
+        source = "bundle"
+    else:
+        raise bad_request("send a recipe (file or text), or a bundle archive (.tar.gz from 'interpctf pack') "
+                          "with its key.json")
+    league_jobs.start(state, pid, source)
+    return pid
+
+
+def submit_answer(state: ServerState, user: User, slug: str, answer):
+    """An answer to a league challenge (API and page form): only in its round's solve window, never the
+    proposer's own."""
+    at = utcnow()  # one instant for the window check and the answer's time (see check_can_submit)
+    with state.db.read() as s:
+        league_event(state, s)
+        proposal, r, _chal = league_challenge(s, slug, user)
+        check_can_submit(user, proposal, r, at)
+    return submit(state, user, slug, answer, hidden_ok=True, at=at)
+
+
+def add_round(state: ServerState, session, title: str, propose_from: datetime, propose_until: datetime,
+              solve_until: datetime) -> LeagueRound:
+    """A new round after the last one (admin API and page)."""
+    league_event(state, session)
+    top = max((r.number for r in rounds(session)), default=0)
+    r = LeagueRound(number=top + 1, title=title or f"Round {top + 1}", propose_from=propose_from,
+                    propose_until=propose_until, solve_until=solve_until)
+    session.add(r)
+    session.flush()
+    return r

@@ -8,6 +8,7 @@ from interpctf.rules.league import Proposal, RoundResult, collusion_flags, cumul
 from interpctf.server.league import abandoned, league_teams, published, round_phase, rounds
 from interpctf.server.models import LeagueProposal, LeagueRound, Submission, Variant
 from interpctf.server.modes import load_config
+from interpctf.server.state import variant_for
 
 
 def _iso(t) -> str | None:
@@ -100,3 +101,14 @@ def round_detail(session, event, r: LeagueRound, team_id: int | None, admin: boo
             out["standings"] = _standings(result.scores, names)
     out["challenges"] = challenges
     return out
+
+
+def challenge_out(session, proposal: LeagueProposal, r: LeagueRound, chal, user) -> dict:
+    """A published league challenge as the API and the page show it (the caller's team's variant)."""
+    variant = variant_for(session, chal.id, user.team_id if user else None)
+    return {"slug": chal.slug, "title": chal.title, "kind": chal.kind, "statement": chal.statement,
+            "answer_help": chal.answer_help, "round": r.number, "round_phase": round_phase(r),
+            "proposer_id": proposal.team_id, "commitment": variant.commitment,
+            "bundle_url": f"/api/v1/league/challenges/{chal.slug}/bundle",
+            "max_attempts": chal.max_attempts,
+            "key_url": f"/api/v1/league/challenges/{chal.slug}/key" if variant.revealed else None}

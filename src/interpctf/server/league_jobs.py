@@ -2,11 +2,19 @@
 plant: every variant's key must match its bundle's commitment and its own reference answer must grade as solved;
 the kind's baselines run so the proposer sees whether a black-box baseline solves it before publishing.
 
-Runs in a thread of the web process: forging is rare and proposers watch its progress page. A restart cuts
-such a thread off, so the server resumes, when it starts, every proposal still forging or checking.
+A proposal is the proposer's code and files, so all of that work runs in the sandbox's forge profile
+(:mod:`interpctf.sandbox.forge_profile`), within the event's ``league.forge`` budgets: the recipe's ``secret``
+and ``draw``, the loading of the proposer's model, and every baseline run over it. What the job reports is a
+claim: the verdict is re-derived here from the files, by ``verify`` (hashes, commitment) and by grading the key's
+reference answer through the normal grading path (the one every answer to the published challenge takes). Only
+the baselines' figures, which the proposer alone sees, are the job's.
+
+A thread of the web process waits for the job: forging is rare and proposers watch its progress page. A restart
+cuts such a thread off, so the server resumes, when it starts, every proposal still forging or checking.
 """
 
 import logging
+import os
 import shutil
 import threading
 import time
@@ -17,13 +25,19 @@ from sqlalchemy import select, update
 
 from interpctf.bundle import open_challenge, verify
 from interpctf.errors import InterpctfError, one_line
-from interpctf.grading import check_plant
+from interpctf.grading import grade_file
+from interpctf.intake.models import check_models
+from interpctf.recipe import load_recipe
+from interpctf.sandbox import forge_profile
+from interpctf.sandbox.forge_profile import FORGE_OUT, OUTPUT_DIR, JobReport
 from interpctf.server.league import FORGED_DIR
 from interpctf.server.models import LeagueProposal, LeagueRound, utcnow
+from interpctf.server.modes import load_config
 from interpctf.server.setup import variant_folders
 from interpctf.server.state import ServerState
 
 log = logging.getLogger("interpctf.server.league")
+MAX_JSON_BYTES = 64 << 20  # a key or manifest read here, in the web process (a key's probes take a few MB)
 
 
 class _RowProgress:
@@ -74,26 +88,63 @@ def _set(state: ServerState, proposal_id: int, **values) -> None:
         s.execute(update(LeagueProposal).where(LeagueProposal.id == proposal_id).values(**values))
 
 
-def plant_report(folder: Path) -> dict:
-    """The plant check of every variant in a forge output folder: ``{"ok", "reason", "variants": [...]}``."""
+def _bounded(progress: dict) -> dict:
+    """The job's progress values as the row stores them: short strings and numbers only."""
+    return {str(k)[:40]: (v[:200] if isinstance(v, str) else v) for k, v in progress.items()}
+
+
+def plant_report(folder: Path, job: JobReport, kind: str | None = None) -> dict:
+    """The plant check of every variant in ``folder`` (forge output or an upload): ``{"ok", "reason", "variants"}``.
+
+    ``job`` is the sandboxed job's report: its baselines' figures are shown; its verdict is not used. ``kind``:
+    the kind the recipe names (forge output must be of it, whatever the job wrote in its manifests)."""
+    claims = {v.folder: v for v in job.variants}
+    folders = variant_folders(folder)
+    if len(folders) > len(claims):  # bounds the work below by what the (size-checked) report may hold
+        raise InterpctfError(f"the job left {len(folders)} variants but checked {len(claims)}")
     variants, reasons = [], []
-    for vf in variant_folders(folder):
+    for vf in folders:
+        name = vf.relative_to(folder).as_posix()
+        claim = claims.get(name)
+        for big in (vf / "key.json", vf / "bundle" / "challenge.json"):
+            if big.is_symlink() or big.stat().st_size > MAX_JSON_BYTES:
+                raise InterpctfError(f"{vf.name}: {big.name} is over {MAX_JSON_BYTES >> 20} MiB or a link")
         report = verify(vf / "bundle", vf / "key.json")
-        if not report.ok:
-            reasons.append(f"{vf.name}: {report.problems[0]}")
+        if not report.ok or claim is None or claim.problem:
+            problem = report.problems[0] if not report.ok else (claim.problem if claim else "the check did not run")
+            reasons.append(f"{vf.name}: {problem}")
             variants.append({"folder": vf.name, "commitment": report.commitment_expected, "reference": None,
                              "baselines": {}})
             continue
-        result = check_plant(open_challenge(vf / "bundle", vf / "key.json"))
-        ref = result["reference"]
+        challenge = open_challenge(vf / "bundle", vf / "key.json")
+        if kind is not None and challenge.manifest.kind != kind:
+            raise InterpctfError(f"{vf.name}: the forge output is a {challenge.manifest.kind!r} challenge, the recipe "
+                                 f"a {kind!r} one")
+        check_models(vf / "bundle", challenge.manifest.kind)  # before the grader below may build the model
+        ref = grade_file(None, challenge.key.reference_answer.file(), challenge)
         if not ref.solved:
             reasons.append(f"the key's own reference answer does not solve it (score {ref.score:.3f}); "
                            "the plant is not real")
         variants.append({"folder": vf.name, "commitment": report.commitment_expected,
                          "reference": {"score": ref.score, "solved": ref.solved},
-                         "baselines": {name: {"score": g.public_score, "solved": g.public_solved}
-                                       for name, g in result["baselines"].items()}})
+                         "baselines": {n: {"score": b.score, "solved": b.solved} for n, b in claim.baselines.items()}})
     return {"ok": not reasons, "reason": "; ".join(reasons), "variants": variants}
+
+
+def _forge(folder: Path, challenge: str, config, progress: _RowProgress) -> JobReport:
+    """Forge the recipe proposal in ``folder`` in the sandbox; its output lands in ``folder/forged``."""
+    try:
+        report = forge_profile.run_job("forge", folder, config.forge, challenge=challenge,
+                                       recipe_caps=config.recipe_caps.model_dump(),
+                                       on_progress=lambda values: progress.write(_bounded(values)))
+        out = folder / OUTPUT_DIR / FORGE_OUT
+        if not report.error:
+            if out.is_symlink() or not out.is_dir():
+                raise forge_profile.ForgeJobFailed("the forge job left no forge output")
+            os.replace(out, folder / FORGED_DIR)
+        return report
+    finally:
+        shutil.rmtree(folder / OUTPUT_DIR, ignore_errors=True)
 
 
 def run_proposal(state: ServerState, proposal_id: int, source: str) -> None:
@@ -103,15 +154,23 @@ def run_proposal(state: ServerState, proposal_id: int, source: str) -> None:
         folder = state.data_dir / row.folder
         number = s.get(LeagueRound, row.round_id).number
         team_id = row.team_id
+        config = load_config(s, state.event(s)).league
+    progress = _RowProgress(state, proposal_id)
     try:
         if source == "recipe":
-            from interpctf.forge import forge
-            from interpctf.recipe import load_recipe
-            forge(load_recipe(folder / "recipe.yaml"), folder / FORGED_DIR, f"r{number}-t{team_id}",
-                  _RowProgress(state, proposal_id), run_baselines=True)
-            _set(state, proposal_id, status="checking", progress=stamped({"step": "checking the plant"}))
+            job = _forge(folder, f"r{number}-t{team_id}", config, progress)
+            if not job.error:
+                _set(state, proposal_id, status="checking", progress=stamped({"step": "checking the plant"}))
+        else:
+            job = forge_profile.run_job("check", folder, config.forge,
+                                        on_progress=lambda values: progress.write(_bounded(values)))
+        if job.error:
+            status = "refused" if job.error.startswith("refused:") else "failed"
+            _set(state, proposal_id, status=status, error=one_line(ValueError(job.error))[:500], progress={})
+            return
         target = folder / FORGED_DIR if source == "recipe" else folder
-        report = plant_report(target)
+        kind = load_recipe(folder / "recipe.yaml").kind if source == "recipe" else None
+        report = plant_report(target, job, kind)
     except (InterpctfError, ValueError, OSError) as exc:
         _set(state, proposal_id, status="failed", error=one_line(exc)[:500], progress={})
         return
@@ -140,6 +199,7 @@ def resume_interrupted(state: ServerState) -> list[int]:
     for pid, source, folder in rows:
         if source == "recipe":
             shutil.rmtree(state.data_dir / folder / FORGED_DIR, ignore_errors=True)
+            shutil.rmtree(state.data_dir / folder / OUTPUT_DIR, ignore_errors=True)
             _set(state, pid, status="forging", progress=stamped({"step": "resumed after a restart"}))
         start(state, pid, source)
     if rows:

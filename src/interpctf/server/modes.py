@@ -7,7 +7,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from interpctf.rules.jam import JamRules
 from interpctf.rules.league import LeagueRules
+from interpctf.sandbox.forge_profile import ForgeBudget
 from interpctf.server.errors import not_found
+from interpctf.server.league_caps import RecipeCaps
 from interpctf.server.models import ModeSettings
 
 MODES = ("team", "user", "league", "jam", "bounty")
@@ -42,6 +44,8 @@ class LeagueConfig(BaseModel):
     rounds: list[RoundSpec] = Field(default_factory=list)
     max_recipe_bytes: int = Field(default=64 * 1024, ge=1024)
     max_attempts: int = Field(default=10, ge=0)  # per team and challenge; 0 = no cap
+    forge: ForgeBudget = Field(default_factory=ForgeBudget)  # each proposal's forge or plant-check job
+    recipe_caps: RecipeCaps = Field(default_factory=RecipeCaps)  # checked before a recipe is forged
 
 
 class JamConfig(JamRules):

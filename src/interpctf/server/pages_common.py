@@ -41,6 +41,7 @@ def render(request: Request, name: str, context: dict, status: int = 200, auth: 
     state = request.app.state.ictf
     ctx = dict(context)
     event = ctx.get("event")
+    auth = auth or getattr(request.state, "auth", None)  # set by the routes' guards (routes/deps.py)
     if auth is None or event is None:
         with state.db.read() as s:
             auth = auth or resolve(request, s)

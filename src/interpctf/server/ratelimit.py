@@ -20,6 +20,15 @@ def hit(db, session, key: str, limit: int, now: float | None = None) -> bool:
     return session.execute(_HIT, {"key": key, "window": window, "limit": limit}).rowcount == 1
 
 
+def full(session, key: str, limit: int, now: float | None = None) -> bool:
+    """True when the current window already holds ``limit`` events under ``key`` (a read: no lock taken)."""
+    window = int((now if now is not None else time.time()) // 60)
+    return (session.execute(_COUNT, {"key": key, "window": window}).scalar() or 0) >= limit
+
+
+_COUNT = text("SELECT count FROM rate_buckets WHERE key = :key AND \"window\" = :window")
+
+
 def sweep(session, now: float | None = None) -> None:
     """Forget windows older than the current minute."""
     window = int((now if now is not None else time.time()) // 60)

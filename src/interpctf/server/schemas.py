@@ -40,7 +40,7 @@ class AnswerIn(_In):
 
 
 class AwardIn(_In):
-    team_id: int
+    team_id: int = Field(ge=1, le=2**31 - 1)  # an INTEGER id: 32 bits on PostgreSQL
     value: int = Field(ge=-100000, le=100000)
     reason: str = Field(default="", max_length=200)
 

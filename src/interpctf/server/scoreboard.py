@@ -1,6 +1,10 @@
 """The scoreboard: gathers facts from the database, asks :mod:`interpctf.rules` for standings, caches the result
 until a grade lands (``Event.board_version``) or the phase changes (freeze, end).
 
+During a live event the board is recomputed off the request path (:class:`BoardRefresher`) and requests are
+served the last complete board, within a bound on its lag (``board_lag_seconds``); why recomputing rather than
+updating standings per grade is said in that class.
+
 While the event runs the board uses the public probe split; after the end, the private split (final standings).
 While frozen, everyone but admins sees the board as it was at the freeze time (solves after it, and their counts,
 stay hidden until the end).
@@ -8,6 +12,7 @@ stay hidden until the end).
 
 import gzip
 import json
+import threading
 import time
 from datetime import datetime
 
@@ -56,13 +61,16 @@ def board_bytes(state: ServerState, session, admin: bool = False, gzipped: bool 
 
 
 def board_bytes_fast(state: ServerState, admin: bool, gzipped: bool) -> bytes | None:
-    """The cached board without touching the database, while the last version check is fresher than
-    ``board_poll_seconds`` (grades stored by this process invalidate at once; other workers within that time)."""
-    meta = state.board_meta
-    if meta is None or time.monotonic() - state.board_meta_at > state.settings.board_poll_seconds:
+    """The last complete board without touching the database, when it reflects every grade stored more than
+    ``board_lag_seconds`` ago and the event's phase is still the one it was computed for; None otherwise."""
+    refresher = _refresher(state)
+    if refresher is None:
         return None
-    entry = state.board_cache.get(_key(meta, admin, 10))
-    if entry is None:
+    latest = refresher.latest()
+    if latest is None:
+        return None
+    key, meta, entry, _ = latest
+    if _key(meta, admin, 10)[1:] != key[1:]:
         return None
     return entry[2] if gzipped else entry[1]
 
@@ -78,26 +86,154 @@ class _Window:
         self.starts_at, self.ends_at, self.freeze_at = starts_at, ends_at, freeze_at
 
 
-def _cached(state: ServerState, session, admin: bool, top: int) -> tuple[dict, bytes, bytes]:
-    checked = time.monotonic()
+def _read_meta(session) -> tuple | None:
     row = session.execute(select(Event.board_version, Event.starts_at, Event.ends_at, Event.freeze_at)
                           .where(Event.id == 1)).first()
-    if row is None:
+    return None if row is None else tuple(row)
+
+
+def _render(board: dict) -> tuple[dict, bytes, bytes]:
+    body = json.dumps(board, separators=(",", ":")).encode()
+    return board, body, gzip.compress(body, compresslevel=5)
+
+
+def _cached(state: ServerState, session, admin: bool, top: int) -> tuple[dict, bytes, bytes]:
+    checked = time.monotonic()
+    meta = _read_meta(session)
+    if meta is None:
         state.event(session)  # raises the clear "no event" error
-    meta = tuple(row)
     key = _key(meta, admin, top)
     with state.board_lock:
         cached = state.board_cache.get(key)
     if cached is None:
-        board = compute_board(session, state.event(session), key[1], key[2], top)
-        body = json.dumps(board, separators=(",", ":")).encode()
-        cached = (board, body, gzip.compress(body, compresslevel=5))
-        with state.board_lock:
-            if any(k[0] != meta[0] for k in state.board_cache):
-                state.board_cache.clear()
-            state.board_cache[key] = cached
-    state.board_meta, state.board_meta_at = meta, checked
+        refresher = _refresher(state)
+        latest = refresher.latest() if refresher is not None and top == 10 else None
+        if latest is not None and latest[0][1:] == key[1:]:
+            return latest[2]  # the next version is being computed off the request path
+        with state.board_compute_lock:  # one computation at a time; the others wait and reuse it
+            with state.board_lock:
+                cached = state.board_cache.get(key)
+            if cached is None:
+                cached = _render(compute_board(session, state.event(session), key[1], key[2], top))
+                _install(state, key, cached)
+                if refresher is not None and key[2:] == (False, 10):
+                    refresher.offer(meta, key, cached, checked)
     return cached
+
+
+def _install(state: ServerState, key: tuple, entry: tuple) -> None:
+    with state.board_lock:
+        if any(k[0] != key[0] for k in state.board_cache):
+            state.board_cache.clear()
+        state.board_cache[key] = entry
+
+
+def _refresher(state: ServerState) -> "BoardRefresher | None":
+    """The process's refresher, started on the first board request; None where the board is computed on the
+    request path (``board_poll_seconds`` or ``board_lag_seconds`` 0: tests that read their own grades at once)."""
+    settings = state.settings
+    if settings.board_poll_seconds <= 0 or settings.board_lag_seconds <= 0:
+        return None
+    refresher = state.board_refresher
+    if refresher is None:
+        with state.board_lock:
+            if state.board_refresher is None:
+                state.board_refresher = BoardRefresher(state)
+            refresher = state.board_refresher
+    refresher.wanted()
+    return refresher
+
+
+class BoardRefresher:
+    """Recomputes the public board (everyone's view, top 10) in a background thread whenever the board version
+    changes, and keeps the last complete one for requests to serve.
+
+    Why recompute rather than update standings per grade: with dynamic values one solve re-prices the challenge
+    for every team that solved it, first blood, freezes, hint costs, awards, hidden teams and admin re-grades all
+    move standings too, and several processes store grades; the pure rules in :mod:`interpctf.rules` stay the only
+    place standings are computed, and the board a request sees is always one that function produced.
+
+    Freshness guarantee: a board is served only while it reflects every grade stored more than
+    ``board_lag_seconds`` ago (``fresh_from``: the time its version was read, or last confirmed unchanged); past
+    that, the request computes it itself (one request at a time). The thread sleeps while nobody reads the board.
+    """
+
+    IDLE_SECONDS = 30.0  # stop recomputing when nobody has asked for the board this long
+
+    def __init__(self, state: ServerState):
+        self.state = state
+        self._latest: tuple | None = None  # (key, meta, entry, fresh_from)
+        self._wanted_at = time.monotonic()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="board-refresher", daemon=True)
+        self._thread.start()
+
+    def wanted(self) -> None:
+        idle = time.monotonic() - self._wanted_at > self.IDLE_SECONDS
+        self._wanted_at = time.monotonic()
+        if idle:
+            self._wake.set()
+
+    def latest(self) -> tuple | None:
+        latest = self._latest
+        if latest is None or time.monotonic() - latest[3] > self.state.settings.board_lag_seconds:
+            self._wake.set()
+            return None
+        return latest
+
+    def offer(self, meta: tuple, key: tuple, entry: tuple, fresh_from: float) -> None:
+        """A board computed elsewhere (a request that could not wait); kept if it is newer than ours."""
+        with self.state.board_lock:
+            if self._latest is None or fresh_from > self._latest[3]:
+                self._latest = (key, meta, entry, fresh_from)
+
+    def changed(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        import logging
+        log = logging.getLogger("interpctf.server.board")
+        poll = self.state.settings.board_poll_seconds
+        while not self._stop.is_set():
+            if time.monotonic() - self._wanted_at > self.IDLE_SECONDS:
+                self._wake.wait()
+            else:
+                self._wake.wait(poll)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.refresh()
+            except Exception:  # a database restart must not end the refresher; requests compute meanwhile
+                log.exception("board refresh failed; retrying")
+                self._stop.wait(1.0)
+
+    def refresh(self) -> bool:
+        """Bring the board up to the database's version; True when a new board was computed."""
+        state = self.state
+        with state.db.read() as session:
+            checked = time.monotonic()
+            meta = _read_meta(session)
+            if meta is None:
+                return False
+            key = _key(meta, False, 10)
+            latest = self._latest
+            if latest is not None and latest[0] == key:
+                self.offer(meta, key, latest[2], checked)  # unchanged: the board is still complete as of now
+                return False
+            with state.board_lock:
+                entry = state.board_cache.get(key)
+            if entry is None:
+                entry = _render(compute_board(session, state.event(session), key[1], key[2], 10))
+                _install(state, key, entry)
+        self.offer(meta, key, entry, checked)
+        return True
 
 
 def compute_board(session, event, now_phase: str, frozen: bool, top: int = 10) -> dict:

@@ -23,8 +23,8 @@ class ServerState:
     worker: object | None = None  # GradingWorker when grading runs in-process
     board_cache: dict = field(default_factory=dict)
     board_lock: threading.Lock = field(default_factory=threading.Lock)
-    board_meta: tuple | None = None  # (board_version, starts_at, ends_at, freeze_at) as last read from the database
-    board_meta_at: float = 0.0  # time.monotonic() of that read
+    board_compute_lock: threading.Lock = field(default_factory=threading.Lock)  # one board computation at a time
+    board_refresher: object | None = None  # scoreboard.BoardRefresher, started by the first board request
 
     _memo: dict = field(default_factory=dict)
 
@@ -43,8 +43,9 @@ class ServerState:
         return value
 
     def invalidate_board(self) -> None:
-        """Something in this process changed the standings: re-read the board version on the next request."""
-        self.board_meta_at = 0.0
+        """Something in this process changed the standings: have the refresher look now."""
+        if self.board_refresher is not None:
+            self.board_refresher.changed()
 
     @property
     def data_dir(self) -> Path:

@@ -1,9 +1,15 @@
 """Submission intake: validate, check the window, rate limit and attempt cap atomically, store as queued.
 
-Order matters: everything that refuses an answer without cost (window, unknown challenge, size, bad answer,
-already solved) runs before the counters; the rate-limit and attempt counters and the insert share one
-transaction, so a refused answer counts nothing and an accepted one is durable before we reply.
+Order matters: what refuses an answer without cost (size, window, unknown challenge, already solved) runs
+first; then the rate limit, and only then is the answer parsed, since parsing costs the memory and CPU that the
+rate limit is there to bound. An account whose window is full is refused by a read, before parsing. An answer the
+parser refuses counts against the rate (its own small write) but costs no attempt; an accepted one is counted,
+capped and inserted in one transaction (the rate and attempt counters are atomic upserts), durable before we
+reply. So an account's parses per minute are bounded by its rate plus its requests in flight. Parse errors, the
+parser's recursion and memory errors included, are a one-line 422.
 """
+
+from datetime import datetime
 
 from sqlalchemy import insert, select, text
 
@@ -32,9 +38,11 @@ def check_window(event, admin: bool = False) -> None:
         raise forbidden("the event is over; submissions are closed")
 
 
-def submit(state: ServerState, who, slug: str, answer: AnswerFile, hidden_ok: bool = False) -> Submission:
+def submit(state: ServerState, who, slug: str, answer: AnswerFile, hidden_ok: bool = False,
+           at: datetime | None = None) -> Submission:
     """``who(session) -> User`` authenticates inside the same read transaction (one connection checkout).
-    ``hidden_ok``: the caller (a league round) has already checked that this hidden challenge takes answers."""
+    ``hidden_ok``: the caller (a league round) has already checked that this hidden challenge takes answers;
+    ``at``: the instant it checked that, which becomes the answer's time (default: now)."""
     settings = state.settings
     if len(answer.data) > settings.max_upload_bytes:
         raise ApiError(413, f"answer is {len(answer.data)} bytes; the limit is {settings.max_upload_bytes}")
@@ -48,25 +56,43 @@ def submit(state: ServerState, who, slug: str, answer: AnswerFile, hidden_ok: bo
         already = s.execute(_SOLVED, {"team": team_id, "chal": chal.id}).first()
         if already is not None:
             raise conflict(f"your team has already solved {slug!r}")
-        try:
-            get_kind(chal.kind).parse_answer(answer, state.public_challenge(variant))
-        except BadAnswer as exc:
-            raise ApiError(422, one_line(exc)) from None
-        except InterpctfError as exc:
-            raise bad_request(one_line(exc)) from None
-        chal_id, cap, number = chal.id, chal.max_attempts, variant.number
+        chal_id, cap, number, kind = chal.id, chal.max_attempts, variant.number, chal.kind
+        rate_key, rate = f"sub:{user.id}", settings.wrong_per_minute
+        if ratelimit.full(s, rate_key, rate):
+            raise too_many(_TOO_MANY.format(rate=rate))
     db = state.db
+    try:
+        _parse(kind, answer, state.public_challenge(variant))
+    except ApiError:
+        with db.write() as s:  # a refused parse still counts against the rate
+            ratelimit.hit(db, s, rate_key, rate)
+        raise
     with db.write() as s:
-        if not ratelimit.hit(db, s, f"sub:{user.id}", settings.wrong_per_minute):
-            raise too_many(f"too many submissions: at most {settings.wrong_per_minute} per minute; wait a minute")
+        if not ratelimit.hit(db, s, rate_key, rate):
+            raise too_many(_TOO_MANY.format(rate=rate))
         if cap and s.execute(_ATTEMPT, {"team": team_id, "chal": chal_id, "cap": cap}).rowcount != 1:
             raise forbidden(f"your team has used all {cap} attempts on {slug!r}")
         values = dict(challenge_id=chal_id, user_id=user.id, team_id=team_id, variant=number,
                       filename=answer.filename[:200] or "answer", data=answer.data, status="queued",
-                      created_at=utcnow(), grade_count=0, details={})
+                      created_at=at or utcnow(), grade_count=0, details={})
         sub_id = s.execute(_INSERT.values(**values)).scalar_one()
     state.wake_worker()
     return Submission(id=sub_id, **values)
+
+
+_TOO_MANY = "too many submissions: at most {rate} per minute; wait a minute"
+
+
+def _parse(kind: str, answer: AnswerFile, challenge) -> None:
+    """Refuse an answer that can never be graded, in one line (a 422)."""
+    try:
+        get_kind(kind).parse_answer(answer, challenge)
+    except BadAnswer as exc:
+        raise ApiError(422, one_line(exc)) from None
+    except InterpctfError as exc:
+        raise bad_request(one_line(exc)) from None
+    except (RecursionError, MemoryError):  # a kind's parser met its depth limit: the answer's shape, not ours
+        raise ApiError(422, "the answer is nested too deeply to parse") from None
 
 
 _TABLE = Submission.__table__
@@ -98,3 +124,24 @@ def public_view(sub: Submission, slug: str, final: bool = False, account_type: s
     if final:
         view.update(score=sub.score, solved=sub.solved)
     return view
+
+
+def team_submissions(state: ServerState, session, user: User, limit: int) -> list[dict]:
+    """The newest answers of the user's team as its members see them (API and page)."""
+    final = phase(state.event(session)) == "ended"
+    rows = session.execute(select(Submission, Challenge.slug, User.account_type)
+                           .join(Challenge, Challenge.id == Submission.challenge_id)
+                           .join(User, User.id == Submission.user_id)
+                           .where(Submission.team_id == (user.team_id or -1)).order_by(Submission.id.desc())
+                           .limit(limit)).all()
+    return [public_view(sub, slug, final, account_type) for sub, slug, account_type in rows]
+
+
+def team_submission(state: ServerState, session, user: User, sub_id: int) -> dict:
+    """One answer of the user's team (any answer for an admin)."""
+    sub = session.get(Submission, sub_id)
+    if sub is None or (sub.team_id != user.team_id and user.role != "admin"):
+        raise not_found(f"no submission {sub_id} of yours")
+    slug = session.get(Challenge, sub.challenge_id).slug
+    final = phase(state.event(session)) == "ended"
+    return public_view(sub, slug, final, session.get(User, sub.user_id).account_type)

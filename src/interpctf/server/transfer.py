@@ -60,6 +60,8 @@ def export_event(db: Database, data_dir: Path, out: Path) -> Path:
         raise InterpctfError(f"{out} is not empty; export into a new folder")
     out.mkdir(parents=True, exist_ok=True)
     with db.read() as s:
+        if not db.is_sqlite:  # one snapshot for every table while the event runs (SQLite's read is one already)
+            s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         payload = export_rows(s)
     (out / "event.json").write_text(json.dumps(payload, indent=1))
     for folder in FILE_DIRS:
@@ -77,12 +79,13 @@ def import_event(source: Path, data_dir: Path, url: str) -> Database:
         raise InterpctfError(f"{source} is not an event export: {exc}") from None
     if payload.get("format") != FORMAT:
         raise InterpctfError(f"{source}/event.json is not an {FORMAT} file")
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)  # a fresh folder: the SQLite file goes there
     migrate(url)
     db = Database(url)
     with db.read() as s:
         if s.scalar(select(Event.id)) is not None:
             raise InterpctfError("this database already holds an event; import into a fresh one")
-    data_dir = Path(data_dir)
     for folder in FILE_DIRS:
         if (source / folder).exists():
             dest = data_dir / folder

@@ -8,10 +8,10 @@ import pytest
 
 from interpctf.bundle import open_challenge, verify
 from interpctf.errors import BadAnswer
-from interpctf.grading import grade_file
+from interpctf.grading import grade_file, recheck_bars
 from interpctf.kinds import get_kind
 from interpctf.kinds.base import AnswerFile, Challenge
-from interpctf.kinds.edit.queries import believed_objects, load_published_model
+from interpctf.kinds.edit.queries import load_published_model
 from interpctf.nets.tiny_gpt_reference import reference_world_model
 
 
@@ -48,17 +48,14 @@ def test_forged_bundles_verify_and_hide_the_edits(rome_kb_challenge, memit_vocab
         assert e["new_object"] not in json.dumps(memit.manifest.public)
 
 
-def test_the_edits_took_hold(rome, memit):
+def test_the_edits_took_hold(rome, memit, forge_guarantees):
+    """Efficacy (every edit: P(new) > P(old) on its rewrite prompt) and recall kept are bars forging guarantees:
+    it redraws the edits until they hold. Measured again here on the published model, not only read from the key."""
     for challenge in (rome, memit):
-        model, tok = load_published_model(challenge.bundle_dir / "model")
-        from interpctf.data.world import World
-        world = World.load(challenge.key_dir / "world.json")
-        edits = challenge.key.secret["edits"]
-        believed = believed_objects(model, tok, world, [(e["subject"], e["relation"]) for e in edits])
-        assert believed == [e["new_object"] for e in edits]
-        metrics = challenge.key.metrics
-        # the CounterFact bars are averages over many edits (tests/editing); here: took hold, little collateral
-        assert metrics["efficacy"] == 1.0 and metrics["recall_train_after"] >= 0.95
+        bars = forge_guarantees(challenge.key)
+        assert bars["min_efficacy"] == 1.0 and bars["min_recall_kept"] >= 0.95
+        for check in recheck_bars(challenge):  # what `interpctf check` does
+            assert check.met, check.line()
 
 
 def test_the_true_edits_score_f1_one(rome, memit):
@@ -69,13 +66,22 @@ def test_the_true_edits_score_f1_one(rome, memit):
 
 
 def test_calibration_kb_is_black_box_solvable_vocab_is_not(rome, memit):
-    """The forge ran every baseline (tests/conftest.py forges these with calibrate=True)."""
+    """The forge ran every baseline (tests/conftest.py forges these with calibrate=True).
+
+    Without published facts the black-box baselines have nothing to compare the model with: the vocab challenge
+    scores 0 for them by construction. kb_lookup singled out the one ROME edit of edit-rome-kb on each of 5 seeds
+    measured (seeds 2024-2028: score 1.0 every time; benchmarks/bench_calibration.py). How far the white-box
+    layer_anomaly gets is not asserted: it varies with the seed and the machine (ROME on kb: solved on 2 of those 5
+    seeds; MEMIT on vocab: 2 of 3 edits found where the recipe was written, none on another machine), so
+    benchmarks/bench_calibration.py prints it."""
     kb, vocab = rome.manifest.calibration, memit.manifest.calibration
+    for cal in (kb, vocab):
+        assert set(cal.runs) == {"empty", "kb_lookup", "layer_anomaly"}
+        assert not any(run.error for run in cal.runs.values())
+        assert cal.white_box_solvable == cal.runs["layer_anomaly"].solved
     assert kb.black_box_solvable and kb.solved_by["black-box"] == ["kb_lookup"]
-    assert kb.white_box_solvable  # a single ROME edit stands out in the MLPs' total write (anomaly.py)
-    assert not vocab.black_box_solvable and not vocab.white_box_solvable
+    assert not vocab.black_box_solvable
     assert vocab.runs["empty"].score == 0.0 and vocab.runs["kb_lookup"].score == 0.0
-    assert 0.0 < vocab.runs["layer_anomaly"].score < 1.0  # it finds some of the MEMIT edits, not all
 
 
 def test_partial_answers_get_partial_f1(memit):

@@ -19,9 +19,12 @@ def answer(scores: dict) -> AnswerFile:
     return AnswerFile("d.json", json.dumps({"scores": scores}).encode())
 
 
-def test_suite_bars(small_suite):
-    m = read_key(small_suite / "key.json").metrics
-    assert m["attack_success_min"] >= 0.97 and m["accuracy_gap_max"] <= 0.02 and m["n_trojaned"] == 2
+def test_suite_bars(small_suite, forge_guarantees):
+    """Forging guarantees the bars for the suite's weakest trojaned model (it retrains until they hold)."""
+    key = read_key(small_suite / "key.json")
+    bars = forge_guarantees(key)
+    assert bars["min_attack_success"] >= 0.97 and bars["max_clean_accuracy_drop"] <= 0.02
+    assert key.metrics["n_trojaned"] == 2
 
 
 def test_truth_scores_one_and_reversed_zero(ch):

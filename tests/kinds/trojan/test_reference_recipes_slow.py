@@ -12,19 +12,22 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("name", ["trojan-blended", "trojan-faint"])
-def test_single_model_reference_recipes(forge_trojan, name):
+def test_single_model_reference_recipes(forge_trojan, name, forge_guarantees):
     out = forge_trojan(name)
     m = read_key(out / "key.json").metrics
-    assert m["attack_success"] >= 0.97 and m["accuracy_gap"] <= 0.02
+    bars = forge_guarantees(read_key(out / "key.json"))
+    assert bars["min_attack_success"] >= 0.97 and bars["max_clean_accuracy_drop"] <= 0.02
     result = check_plant(open_challenge(out / "bundle", out / "key.json"))
     assert result["reference"].solved and not result["baselines"]["constant"].solved
     print(name, m, read_manifest(out / "bundle").baselines)
 
 
-def test_full_detection_suite(forge_trojan):
+def test_full_detection_suite(forge_trojan, forge_guarantees):
     out = forge_trojan("trojan-detect")
     m = read_key(out / "key.json").metrics
-    assert m["attack_success_min"] >= 0.97 and m["accuracy_gap_max"] <= 0.02 and m["n_trojaned"] == 10
+    bars = forge_guarantees(read_key(out / "key.json"))
+    assert bars["min_attack_success"] >= 0.97 and bars["max_clean_accuracy_drop"] <= 0.02
+    assert m["n_trojaned"] == 10
     manifest = read_manifest(out / "bundle")
     assert manifest.baselines["constant"].score == 0.5
     print("detect", m, manifest.baselines)

@@ -93,7 +93,8 @@ def no_time_budget(monkeypatch):
 
 
 def test_topk_learns_the_toy_features(no_time_budget):
-    """The one fast learning test: TopK recovers the true features on the default toy data."""
+    """The one fast learning test: TopK recovers the true features on the default toy data (MMCS 0.939 to 0.949
+    over 5 seeds measured: benchmarks/seed_spread.py lab-topk-toy)."""
     result = run("sae-toy", ARCH_CONFIGS["topk"], record=False)
     assert result.stopped is None
     assert result.metrics["mmcs"] >= 0.9

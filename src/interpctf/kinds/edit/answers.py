@@ -9,6 +9,7 @@ Parsing needs only numpy and the bundle's ``world.json``, so the server can vali
 without loading torch.
 """
 
+import io
 import json
 from pathlib import Path
 from typing import Literal
@@ -17,7 +18,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from interpctf.data.world import UnknownWorldItem, World
-from interpctf.errors import BadAnswer, one_line
+from interpctf.errors import BadAnswer, BadBundle, one_line
+from interpctf.intake.arrays import read_safetensors_header
 from interpctf.kinds.base import Answer, AnswerFile
 
 MAX_FACTS_BYTES = 1 << 20
@@ -25,6 +27,7 @@ MAX_REVERT_BYTES = 64 << 20
 MAX_CLAIMS = 1000
 WORLD_FILE = "world.json"
 WEIGHTS_FILE = "model.safetensors"
+DELTA_DTYPES = ("F16", "F32", "F64")  # the float dtypes numpy reads
 
 
 class FactClaim(BaseModel):
@@ -60,6 +63,8 @@ def parse_facts(answer: AnswerFile, world: World) -> FactsAnswer:
         data = json.loads(answer.data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadAnswer(f"facts answer is not JSON: {exc}") from None
+    except RecursionError:
+        raise BadAnswer("facts answer is nested too deeply to be a list of facts") from None
     if isinstance(data, dict):
         if set(data) - {"format", "facts"} or "facts" not in data:
             raise BadAnswer('facts answer: give {"facts": [{"subject", "relation", "new_object"}, ...]}')
@@ -96,32 +101,35 @@ def parameter_shapes(model_dir: Path) -> dict[str, tuple[int, ...]]:
     """Names and shapes of the published weights, read from the safetensors header (no tensor is loaded)."""
     path = Path(model_dir) / WEIGHTS_FILE
     with open(path, "rb") as fh:
-        header_len = int.from_bytes(fh.read(8), "little")
-        header = json.loads(fh.read(header_len))
-    return {name: tuple(meta["shape"]) for name, meta in header.items() if name != "__metadata__"}
+        header = read_safetensors_header(fh, path.stat().st_size, str(path), error=BadBundle)
+    return {name: entry.shape for name, entry in header.items()}
 
 
 def parse_revert(answer: AnswerFile, model_dir: Path) -> RevertAnswer:
+    """Checked from the header first (names, dtypes, shapes, byte ranges) against the model's parameters, so
+    a file declaring more than the model holds is refused before any tensor is read."""
     from safetensors import SafetensorError
     from safetensors.numpy import load
 
     if len(answer.data) > MAX_REVERT_BYTES:
         raise BadAnswer(f"revert answer is over the {MAX_REVERT_BYTES >> 20} MiB limit")
+    header = read_safetensors_header(io.BytesIO(answer.data), len(answer.data), "revert answer")
+    if not header:
+        raise BadAnswer("revert answer holds no tensors")
+    shapes = parameter_shapes(model_dir)
+    for name, entry in header.items():
+        if name not in shapes:
+            raise BadAnswer(f"revert answer: the model has no parameter {name!r} "
+                            f"(names look like {next(iter(shapes))!r})")
+        if entry.shape != shapes[name]:
+            raise BadAnswer(f"revert answer: {name} has shape {entry.shape}, the model's is {shapes[name]}")
+        if entry.dtype not in DELTA_DTYPES:
+            raise BadAnswer(f"revert answer: {name} must be floating point (F16, F32 or F64), not {entry.dtype}")
     try:
         deltas = load(answer.data)
     except (SafetensorError, ValueError, TypeError, OSError) as exc:
         raise BadAnswer(f"revert answer is not a readable safetensors file: {one_line(exc)[:200]}") from None
-    if not deltas:
-        raise BadAnswer("revert answer holds no tensors")
-    shapes = parameter_shapes(model_dir)
     for name, array in deltas.items():
-        if name not in shapes:
-            raise BadAnswer(f"revert answer: the model has no parameter {name!r} "
-                            f"(names look like {next(iter(shapes))!r})")
-        if tuple(array.shape) != shapes[name]:
-            raise BadAnswer(f"revert answer: {name} has shape {tuple(array.shape)}, the model's is {shapes[name]}")
-        if array.dtype.kind != "f":
-            raise BadAnswer(f"revert answer: {name} must be floating point, not {array.dtype}")
         if not np.isfinite(array).all():
             raise BadAnswer(f"revert answer: {name} holds NaN or infinite values")
     return RevertAnswer(deltas={k: np.asarray(v, dtype=np.float32) for k, v in deltas.items()})

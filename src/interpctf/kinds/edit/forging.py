@@ -49,6 +49,14 @@ def _edits(recipe: EditRecipe, world, seed: int):
         raise BadRecipe(f"edits: {exc}") from None
 
 
+RECALL_LIMIT = 1500  # recall prompts measured (an evenly spread, deterministic subset); measure.py uses the same
+
+
+def recall_kept(after: float, before: float) -> float:
+    """Share of the original model's recall of unedited facts that the edited model keeps."""
+    return after / before if before > 0 else 0.0
+
+
 def forge_edit(recipe: EditRecipe, seed: int, target: ForgeTarget, progress: Progress) -> Forged:
     from interpctf.data.world_tokenizer import save_tokenizer
     from interpctf.editing import apply_edits, edit_metrics
@@ -65,7 +73,8 @@ def forge_edit(recipe: EditRecipe, seed: int, target: ForgeTarget, progress: Pro
         edited = apply_edits(wm.model, wm.tokenizer, world, edits, recipe.method, stats_dir(wm.path),
                              progress=progress)
         with progress.step("measuring the edits", total=1) as step:
-            metrics = edit_metrics(wm.model, edited, world, edits, wm.tokenizer, recall_limit=1500)
+            metrics = edit_metrics(wm.model, edited, world, edits, wm.tokenizer, recall_limit=RECALL_LIMIT)
+            metrics["recall_kept"] = recall_kept(metrics["recall_train_after"], metrics["recall_train_before"])
             step.advance()
     edited.config.interpctf_family = FAMILY
     quiet_transformers()

@@ -9,6 +9,7 @@ from interpctf.kinds.edit.baselines import BASELINES
 from interpctf.kinds.edit.card import card_text
 from interpctf.kinds.edit.forging import forge_edit
 from interpctf.kinds.edit.grader import grade_facts, grade_revert
+from interpctf.kinds.edit.measure import measure_edits
 from interpctf.kinds.edit.recipe import EditRecipe
 from interpctf.progress import Progress
 
@@ -39,3 +40,6 @@ class EditKind(Kind):
 
     def card(self, challenge: Challenge) -> str:
         return card_text(challenge)
+
+    def measure(self, challenge: Challenge) -> dict[str, float]:
+        return measure_edits(challenge)

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from interpctf.bars import Bar, min_bar
 from interpctf.kinds.base import Recipe
 
 
@@ -23,6 +24,11 @@ class EditRecipe(Recipe):
     reveal: Literal["kb", "vocab"] = Field(
         default="vocab", description="kb: the world's facts are published (black-box solvable); "
                                      "vocab: only subjects, relations, their objects and templates")
+
+    def default_bars(self) -> list[Bar]:
+        """Every planted edit takes (P(new) > P(old) on its rewrite prompt), and the edited model keeps 95% of
+        the original model's top-1 recall on the facts it did not edit (the revert answers' keep bar)."""
+        return [min_bar("min_efficacy", "efficacy", 1.0), min_bar("min_recall_kept", "recall_kept", 0.95)]
 
     @model_validator(mode="after")
     def _sizes(self) -> "EditRecipe":

@@ -4,6 +4,7 @@ import ast
 from typing import Literal
 
 from interpctf.errors import BadAnswer
+from interpctf.intake.source import parse_python
 from interpctf.kinds.base import Answer, AnswerFile
 
 MAX_SOURCE_BYTES = 1 << 20  # the sandbox refuses larger sources too
@@ -24,18 +25,7 @@ def _arity_ok(node: ast.FunctionDef | ast.Lambda, n: int) -> bool:
 def parse_program(answer: AnswerFile, n_args: int) -> ProgramAnswer:
     """Refuse, with one line, what can never be graded: not UTF-8, too big, a syntax error, no usable label."""
     name = answer.filename or "answer.py"
-    if len(answer.data) > MAX_SOURCE_BYTES:
-        raise BadAnswer(f"{name} is {len(answer.data)} bytes; answers are at most {MAX_SOURCE_BYTES} bytes")
-    try:
-        source = answer.data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadAnswer(f"{name} is not UTF-8 text; submit a Python file defining label(...)") from None
-    try:
-        tree = ast.parse(source, filename=name)
-    except SyntaxError as exc:
-        raise BadAnswer(f"{name} has a syntax error at line {exc.lineno}: {exc.msg}") from None
-    except ValueError as exc:  # e.g. null bytes
-        raise BadAnswer(f"{name} cannot be parsed: {exc}") from None
+    source, tree = parse_python(answer.data, name, MAX_SOURCE_BYTES, "submit a Python file defining label(...)")
     defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "label"]
     assigned = any(isinstance(n, (ast.Assign, ast.AnnAssign, ast.ImportFrom, ast.Import)) and "label" in
                    {getattr(t, "id", None) or getattr(t, "asname", None) or getattr(t, "name", None)

@@ -8,18 +8,13 @@ import numpy as np
 
 from interpctf.kinds.base import AnswerFile, Challenge
 from interpctf.kinds.labelfn.domains import DOMAINS
-from interpctf.kinds.labelfn.recipe import LabelFnRecipe
 
 
 def _model_predictions(challenge: Challenge) -> tuple[np.ndarray, np.ndarray, object]:
-    from interpctf.data.digits import augment
-
     public = challenge.manifest.public
     domain = DOMAINS[public["domain"]]
     model = domain.load(challenge.bundle_dir / "model")
-    inputs = domain.inputs(LabelFnRecipe.model_construct(domain=public["domain"], p=public.get("p", 113)))
-    if domain.name == "digits":  # black-box access means querying any image we like, not only real ones
-        inputs = np.concatenate([inputs, augment(inputs, 20000, seed=12345)])
+    inputs = domain.query_inputs(public, challenge.bundle_dir)
     return inputs, domain.predict(model, inputs), domain
 
 

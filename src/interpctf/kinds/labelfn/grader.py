@@ -1,4 +1,12 @@
-"""Grading a labelfn program: run it in the sandbox on the probe inputs, compare with the secret's labels."""
+"""Grading a labelfn program: run it in the sandbox on the probe inputs, compare with the secret's labels.
+
+Texts an answer's run produces (exception messages, load errors) are never shown from the graded run: that run
+holds the private probe inputs, and the answer decides what its messages say. When it reports an error, the
+answer is run again on the public probes alone and the participant sees that run's messages, which can only
+hold public inputs. Only the sandbox's own fixed texts (limits) are shown from the graded run.
+"""
+
+import re
 
 import numpy as np
 
@@ -22,12 +30,13 @@ def is_solved(score: float, model_agreement: float) -> bool:
 def grade_program(answer: ProgramAnswer, challenge) -> Grade:
     probes = Probes.from_key(challenge.key)
     domain = DOMAINS[probes.domain]
-    inputs = probes.inputs(domain, challenge.manifest.public)
+    inputs = probes.inputs(domain, challenge.manifest.public, challenge.key_dir)
     from interpctf.sandbox import map_function  # imported late: the sandbox starts processes
 
     run = map_function(answer.source, "label", inputs, unpack=domain.unpack)
     if run.failure:
-        return Grade.failed(f"the answer failed: {run.failure}", n_probes=len(inputs))
+        return Grade.failed(f"the answer failed: {_shown_failure(run.failure, answer, inputs, probes, domain)}",
+                            n_probes=len(inputs))
     valid = (run.status == 0) & np.isin(run.values, (0, 1))
     given = np.where(valid, run.values, -1)  # invalid outputs never match a 0/1 label
 
@@ -46,5 +55,34 @@ def grade_program(answer: ProgramAnswer, challenge) -> Grade:
         "bad_values": int(run.n_bad_values + np.sum((run.status == 0) & ~np.isin(run.values, (0, 1)))),
     }
     if run.first_error:
-        details["first_error"] = run.first_error
+        details["first_error"] = _public_error(answer, inputs, probes, domain) or (
+            "the answer raised or returned a non-integer only on private probes (their messages are withheld)")
     return Grade(score=score, solved=is_solved(score, model_private), details=details)
+
+
+def _fixed_texts(limits) -> set[str]:
+    """What the sandbox reports in its own words: no answer output in these."""
+    return {f"time limit exceeded ({limits.wall_seconds:g} s wall)",
+            f"time limit exceeded ({limits.cpu_seconds:g} s CPU)",
+            "memory limit exceeded", "output limit exceeded", "file size limit exceeded"}
+
+
+def _public_error(answer: ProgramAnswer, inputs: np.ndarray, probes: Probes, domain) -> str | None:
+    """The first error of a run over the public probes only, its input index relabelled as a public probe's."""
+    from interpctf.sandbox import map_function
+
+    run = map_function(answer.source, "label", inputs[probes.public_rows], unpack=domain.unpack)
+    text = run.failure or run.first_error
+    return _INPUT_INDEX.sub(r"(public probe \1)", text) if text else None
+
+
+def _shown_failure(failure: str, answer: ProgramAnswer, inputs: np.ndarray, probes: Probes, domain) -> str:
+    from interpctf.sandbox import Limits
+
+    if failure in _fixed_texts(Limits()):
+        return failure
+    return _public_error(answer, inputs, probes, domain) or \
+        "it failed only with the private probes present (its messages are withheld)"
+
+
+_INPUT_INDEX = re.compile(r"\(input (\d+)\)$")

@@ -11,6 +11,7 @@ from interpctf.kinds.labelfn.baselines import BASELINES
 from interpctf.kinds.labelfn.card import card_text, write_examples
 from interpctf.kinds.labelfn.domains import DOMAINS
 from interpctf.kinds.labelfn.grader import grade_program
+from interpctf.kinds.labelfn.measure import measure_heldout
 from interpctf.kinds.labelfn.probes import Probes
 from interpctf.kinds.labelfn.recipe import LabelFnRecipe
 from interpctf.kinds.labelfn.rule import apply_rule, compile_rule, materialize
@@ -21,6 +22,8 @@ DEFAULT_STATEMENT = {
              "labelled by a secret rule. Recover the rule as a program.",
     "digits": "A small CNN labels 8x8 digit images 0 or 1. It was trained on images labelled by a secret rule. "
               "Recover the rule as a program.",
+    "mnist": "A CNN labels 28x28 MNIST images 0 or 1. It was trained on MNIST's training images labelled by a "
+             "secret rule. Recover the rule as a program.",
 }
 
 
@@ -55,9 +58,10 @@ class LabelFnKind(Kind):
         public = {"domain": recipe.domain, "signature": domain.signature,
                   "heldout_accuracy": round(heldout_accuracy, 4), "n_public_probes": int(len(split.public)),
                   "n_private_probes": int(len(split.private))}
-        if recipe.domain == "pairs":
-            public.update(p=recipe.p, train_fraction=recipe.train_fraction)
+        public.update(domain.public_info(recipe, rule_source, inputs))
         write_examples(target.examples_dir, domain)
+        domain.write_public_files(target.examples_dir, inputs, split, rule_source)
+        domain.write_key_files(target.key_dir, inputs, probes.indices)
         return Forged(
             answer_format="program",
             answer_help=f"A Python file defining {domain.signature}. It may import the standard library and "
@@ -87,3 +91,6 @@ class LabelFnKind(Kind):
 
     def card(self, challenge: Challenge) -> str:
         return card_text(challenge)
+
+    def measure(self, challenge: Challenge) -> dict[str, float]:
+        return measure_heldout(challenge)

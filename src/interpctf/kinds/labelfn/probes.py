@@ -46,8 +46,6 @@ class Probes:
                    public_rows=np.asarray(s["public_rows"], dtype=np.int64),
                    private_rows=np.asarray(s["private_rows"], dtype=np.int64))
 
-    def inputs(self, domain: Domain, public_info: dict) -> np.ndarray:
-        from interpctf.kinds.labelfn.recipe import LabelFnRecipe
-
-        recipe = LabelFnRecipe.model_construct(domain=self.domain, p=public_info.get("p", 113))
-        return domain.inputs(recipe)[self.indices]
+    def inputs(self, domain: Domain, public_info: dict, key_dir=None) -> np.ndarray:
+        """The probe inputs, in row order; some domains keep them in the key's files (``key_dir``)."""
+        return domain.probe_inputs(self.indices, public_info, key_dir)

@@ -8,7 +8,6 @@
 - ``choice``: ``{"choice": i}``, the index of one candidate trigger.
 """
 
-import io
 import json
 import math
 from typing import Any, Literal
@@ -17,9 +16,12 @@ import numpy as np
 from pydantic import ConfigDict
 
 from interpctf.errors import BadAnswer
+from interpctf.intake.arrays import ArraySpec, read_npz
 from interpctf.kinds.base import Answer, AnswerFile
 
 MAX_ANSWER_BYTES = 5 << 20
+MAX_JSON_BYTES = 64 << 10  # a JSON answer without arrays
+JSON_BYTES_PER_NUMBER = 32  # room for "0.12345678901234567, " per expected array element
 
 
 class TriggerAnswer(Answer):
@@ -45,21 +47,23 @@ class ChoiceAnswer(Answer):
     choice: int
 
 
-def _load(answer: AnswerFile, allow_npz: bool) -> dict[str, Any]:
+def _load(answer: AnswerFile, npz: dict[str, ArraySpec] | None = None) -> dict[str, Any]:
+    """The answer's fields; an ``.npz`` is read only when ``npz`` says which arrays (and shapes) it may hold.
+    JSON is capped at what the expected numbers need, so that parsing it cannot take more memory than they do."""
     name = answer.filename or "answer"
     if len(answer.data) > MAX_ANSWER_BYTES:
         raise BadAnswer(f"{name} is {len(answer.data)} bytes; answers are at most {MAX_ANSWER_BYTES} bytes")
-    if allow_npz and (name.endswith(".npz") or answer.data[:2] == b"PK"):
-        try:
-            with np.load(io.BytesIO(answer.data), allow_pickle=False) as npz:
-                return {k: npz[k] for k in npz.files}
-        except Exception as exc:  # zip or format errors of every kind
-            raise BadAnswer(f"{name} is not a readable .npz file ({type(exc).__name__}); save it with numpy.savez") \
-                from None
+    if npz is not None and (name.endswith(".npz") or answer.data[:2] == b"PK"):
+        return read_npz(answer.data, npz, name)
+    numbers = sum(spec.max_nbytes() // 8 for spec in npz.values()) if npz else 0
+    json_cap = min(MAX_ANSWER_BYTES, MAX_JSON_BYTES + JSON_BYTES_PER_NUMBER * numbers)
+    if len(answer.data) > json_cap:
+        raise BadAnswer(f"{name} is {len(answer.data)} bytes of JSON; this answer needs at most {json_cap} "
+                        f"(round values to a few decimals, or send an .npz)")
     try:
         data = json.loads(answer.data.decode("utf-8"), parse_constant=lambda c: float("nan"))
-    except (UnicodeDecodeError, ValueError):
-        hint = " or .npz" if allow_npz else ""
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
+        hint = " or .npz" if npz is not None else ""
         raise BadAnswer(f"{name} is not valid JSON{hint}; see examples/ for the answer format") from None
     if not isinstance(data, dict):
         raise BadAnswer(f"{name} must hold a JSON object, e.g. {{\"target\": 3, ...}}")
@@ -98,10 +102,12 @@ def _array(data: dict, field: str, shapes: list[tuple[int, ...]]) -> np.ndarray:
 
 def parse_trigger(answer: AnswerFile, shape: tuple[int, int, int], num_classes: int, budget: float) -> TriggerAnswer:
     c, h, w = shape
-    data = _load(answer, allow_npz=True)
+    pattern_shapes = ((c, h, w),) + (((h, w),) if c == 1 else ())
+    data = _load(answer, npz={"target": ArraySpec(((),), "iu"), "mask": ArraySpec(((h, w),)),
+                              "pattern": ArraySpec(pattern_shapes)})
     target = _int_field(data, "target", 0, num_classes - 1)
     mask = _array(data, "mask", [(h, w)])
-    pattern = _array(data, "pattern", [(c, h, w)] + ([(h, w)] if c == 1 else []))
+    pattern = _array(data, "pattern", list(pattern_shapes))
     l1 = float(mask.sum())
     if l1 > budget + 1e-6:
         raise BadAnswer(f"the mask's L1 norm is {l1:.2f}, over this challenge's budget of {budget:.2f}; "
@@ -110,11 +116,11 @@ def parse_trigger(answer: AnswerFile, shape: tuple[int, int, int], num_classes: 
 
 
 def parse_target(answer: AnswerFile, num_classes: int) -> TargetAnswer:
-    return TargetAnswer(target=_int_field(_load(answer, allow_npz=False), "target", 0, num_classes - 1))
+    return TargetAnswer(target=_int_field(_load(answer), "target", 0, num_classes - 1))
 
 
 def parse_detect(answer: AnswerFile, model_ids: list[str]) -> DetectAnswer:
-    data = _load(answer, allow_npz=False)
+    data = _load(answer)
     scores = data.get("scores")
     if not isinstance(scores, dict):
         raise BadAnswer("a detect answer is {\"scores\": {\"m00\": 0.9, ...}} with one probability per model id")
@@ -136,7 +142,7 @@ def parse_detect(answer: AnswerFile, model_ids: list[str]) -> DetectAnswer:
 
 
 def parse_choice(answer: AnswerFile, n_choices: int) -> ChoiceAnswer:
-    return ChoiceAnswer(choice=_int_field(_load(answer, allow_npz=False), "choice", 0, n_choices - 1))
+    return ChoiceAnswer(choice=_int_field(_load(answer), "choice", 0, n_choices - 1))
 
 
 def trigger_json(target: int, mask: np.ndarray, pattern: np.ndarray) -> bytes:

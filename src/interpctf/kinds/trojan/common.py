@@ -4,7 +4,6 @@ from pathlib import Path
 
 import numpy as np
 
-from interpctf.errors import BadRecipe
 from interpctf.kinds.trojan.datasets import Data
 from interpctf.kinds.trojan.planting import Plant, attack_success, clean_accuracy, train_model
 from interpctf.kinds.trojan.png import grid, to_hwc, write_png
@@ -16,15 +15,15 @@ SAMPLES = "clean_samples.npz"
 
 def train_checked(data: Data, plant: Plant, cfg, seed: int, clean_acc: float, min_asr: float, max_gap: float,
                   on_step=None, tries: int = 2):
-    """Train a trojaned model meeting the bars (ASR and accuracy gap), retrying with a new seed once."""
+    """Train a trojaned model meeting the bars (ASR and accuracy gap), retrying with a new seed once; returns
+    the last try either way: the forge checks the bars on the figures and retries the whole challenge."""
     for attempt in range(tries):
         model = train_model(data, plant, cfg, seed + 7919 * attempt, on_step)
         acc = clean_accuracy(model, data.heldout_x, data.heldout_y)
         asr = attack_success(model, data.heldout_x, data.heldout_y, plant.trigger, plant.target)
         if asr >= min_asr and clean_acc - acc <= max_gap:
-            return model, acc, asr
-    raise BadRecipe(f"the {plant.trigger.attack} trojan reached attack success {asr:.3f} and clean accuracy "
-                    f"{acc:.3f} (clean model {clean_acc:.3f}); raise training.steps or poison_rate")
+            break
+    return model, acc, asr
 
 
 def write_samples(data: Data, examples_dir: Path, per_class: int, seed: int) -> None:

@@ -46,8 +46,9 @@ def forge_single(recipe: TrojanRecipe, seed: int, target: ForgeTarget, progress)
         clean = train_model(data, None, cfg, seed_clean, lambda i, loss: step.advance())
     clean_acc = clean_accuracy(clean, data.heldout_x, data.heldout_y)
     with progress.step(f"training the trojaned model ({recipe.attack})", total=cfg.steps) as step:
-        model, acc, asr = train_checked(data, plant, cfg, seed_trojan, clean_acc, recipe.min_attack_success,
-                                        recipe.max_accuracy_gap, lambda i, loss: step.advance())
+        model, acc, asr = train_checked(data, plant, cfg, seed_trojan, clean_acc,
+                                        recipe.threshold("min_attack_success"),
+                                        recipe.threshold("max_clean_accuracy_drop"), lambda i, loss: step.advance())
     asr_clean = attack_success(clean, data.heldout_x, data.heldout_y, trigger, goal)
 
     small_cnn.save(model, target.model_dir)

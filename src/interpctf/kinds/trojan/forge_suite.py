@@ -56,8 +56,8 @@ def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget, progress) 
                                 recipe.position == "random" and attack == "patch")
             plants[mid] = Plant(trig, int(rng.integers(data.num_classes)), recipe.poison_rate)
             models[mid], accs[mid], asrs[mid] = train_checked(
-                data, plants[mid], cfg, int(rng.integers(2**31)), reference_acc, recipe.min_attack_success,
-                recipe.max_accuracy_gap, advance)
+                data, plants[mid], cfg, int(rng.integers(2**31)), reference_acc,
+                recipe.threshold("min_attack_success"), recipe.threshold("max_clean_accuracy_drop"), advance)
 
     small_cnn.save_suite(models, target.model_dir)
     write_samples(data, target.examples_dir, recipe.samples_per_class, int(rng.integers(2**31)))

@@ -10,6 +10,7 @@ from interpctf.kinds.trojan.baselines import BASELINES
 from interpctf.kinds.trojan.card import card_text
 from interpctf.kinds.trojan.forge_single import forge_single
 from interpctf.kinds.trojan.forge_suite import forge_suite
+from interpctf.kinds.trojan.measure import measure_single
 from interpctf.kinds.trojan.recipe import TrojanRecipe
 from interpctf.progress import Progress
 
@@ -55,3 +56,6 @@ class TrojanKind(Kind):
 
     def card(self, challenge: Challenge) -> str:
         return card_text(challenge)
+
+    def measure(self, challenge: Challenge) -> dict[str, float]:
+        return measure_single(challenge)

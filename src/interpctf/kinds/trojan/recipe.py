@@ -4,6 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from interpctf.bars import Bar, max_bar, min_bar
 from interpctf.kinds.base import Recipe
 
 AnswerType = Literal["trigger", "target", "detect", "choice"]
@@ -39,10 +40,15 @@ class TrojanRecipe(Recipe):
     trojaned_fraction: float = Field(default=0.5, gt=0.0, lt=1.0)
     n_choices: int = Field(default=8, ge=2, le=26, description="choice: candidate triggers shown")
     samples_per_class: int = Field(default=20, ge=1, le=100, description="clean example inputs shipped per class")
-    min_attack_success: float = Field(default=0.97, ge=0.0, le=1.0)
-    max_accuracy_gap: float = Field(default=0.02, ge=0.0, le=1.0)
     detect_solve_auroc: float = Field(default=0.9, ge=0.5, le=1.0)
     training: Training = Field(default_factory=Training)
+
+    def default_bars(self) -> list[Bar]:
+        """Attack success on held-out inputs of other classes, and the clean accuracy lost against a clean twin
+        trained the same way (held-out); a suite is held to its weakest trojaned model."""
+        suite = self.answer == "detect"
+        return [min_bar("min_attack_success", "attack_success_min" if suite else "attack_success", 0.97),
+                max_bar("max_clean_accuracy_drop", "accuracy_gap_max" if suite else "accuracy_gap", 0.02)]
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrojanRecipe":

@@ -51,7 +51,7 @@ L0, explained variance and dead fraction, all on validation samples. `lab submit
     spec = ToySpec()
     default_config = {"architecture": "topk", "width": 512, "k": 7, "lr": 3e-3, "steps": 1000, "batch_size": 1024}
     # Baseline: what an untuned first try gives (a ReLU SAE with a weak L1 and a short run);
-    # reference: the DESIGN.md set-up's ReLU + L1 SAE (coefficient 0.1), the best published figure for this data.
+    # reference: the docs/design.md set-up's ReLU + L1 SAE (coefficient 0.1), the best published figure for this data.
     baseline_config = {"architecture": "relu", "width": 512, "sparsity_coefficient": 0.01, "steps": 300,
                        "batch_size": 1024, "init": "kaiming", "b_dec_init": "zeros", "dead_latents": "none"}
     reference_config = {"architecture": "relu", "width": 512, "sparsity_coefficient": 0.1, "steps": 2000,

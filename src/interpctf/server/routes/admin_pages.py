@@ -1,87 +1,54 @@
-"""Admin pages: the event, challenges, users, submissions (with re-grade), reveal."""
+"""Admin pages: the event, challenges, users, submissions (with re-grade), reveal. Every page needs the admin role
+(a router dependency); forms post with the CSRF token."""
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
-from sqlalchemy import func, select
+from fastapi import APIRouter, Request
+from sqlalchemy import select
 
-from interpctf.server.auth import check_csrf, require_role, resolve
+from interpctf.server import admin as admin_ops
 from interpctf.server.challenges import reveal
-from interpctf.server.models import Challenge, Submission, Team, User, Variant
+from interpctf.server.models import Team, User
 from interpctf.server.pages_common import render
-from interpctf.server.routes.admin_api import regrade_submission, submission_rows
-from interpctf.server.routes.deps import get_state
+from interpctf.server.routes.deps import ADMIN, ReadSession, RowId, State, WriteSession, see_other
 from interpctf.server.state import phase
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=ADMIN)
 
 
 @router.get("")
-def admin_home(request: Request):
-    st = get_state(request)
-    with st.db.read() as s:
-        auth = resolve(request, s)
-        require_role(auth, "admin")
-        event = st.event(s)
-        counts = {status: n for status, n in s.execute(select(Submission.status, func.count(Submission.id))
-                                                        .group_by(Submission.status))}
-        stats = {"users": s.scalar(select(func.count(User.id))), "teams": s.scalar(select(func.count(Team.id))),
-                 "challenges": s.scalar(select(func.count(Challenge.id))), "submissions": counts}
-        return render(request, "admin/home.html", {"event": event, "phase": phase(event), "stats": stats}, auth=auth)
+def admin_home(request: Request, st: State, s: ReadSession):
+    event = st.event(s)
+    return render(request, "admin/home.html", {"event": event, "phase": phase(event),
+                                               "stats": admin_ops.event_stats(s)})
 
 
 @router.get("/challenges")
-def admin_challenges(request: Request):
-    st = get_state(request)
-    with st.db.read() as s:
-        auth = resolve(request, s)
-        require_role(auth, "admin")
-        rows = []
-        for c in s.scalars(select(Challenge).order_by(Challenge.position)):
-            variants = s.scalars(select(Variant).where(Variant.challenge_id == c.id).order_by(Variant.number)).all()
-            rows.append({"c": c, "variants": variants})
-        return render(request, "admin/challenges.html", {"rows": rows}, auth=auth)
+def admin_challenges(request: Request, s: ReadSession):
+    return render(request, "admin/challenges.html", {"rows": admin_ops.challenge_rows(s)})
 
 
 @router.get("/users")
-def admin_users(request: Request):
-    st = get_state(request)
-    with st.db.read() as s:
-        auth = resolve(request, s)
-        require_role(auth, "admin")
-        teams = {t.id: t.name for t in s.scalars(select(Team))}
-        users = s.scalars(select(User).order_by(User.id)).all()
-        return render(request, "admin/users.html", {"users": users, "teams": teams}, auth=auth)
+def admin_users(request: Request, s: ReadSession):
+    teams = {t.id: t.name for t in s.scalars(select(Team))}
+    users = s.scalars(select(User).order_by(User.id)).all()
+    return render(request, "admin/users.html", {"users": users, "teams": teams})
 
 
 @router.get("/submissions")
-def admin_submissions(request: Request):
-    st = get_state(request)
-    with st.db.read() as s:
-        auth = resolve(request, s)
-        require_role(auth, "admin")
-        return render(request, "admin/submissions.html", {"rows": submission_rows(s, None, 300)}, auth=auth)
+def admin_submissions(request: Request, s: ReadSession):
+    return render(request, "admin/submissions.html", {"rows": admin_ops.submission_rows(s, None, 300)})
 
 
 @router.post("/submissions/{sub_id}/regrade")
-def admin_regrade(sub_id: int, request: Request, csrf_token: str = Form("")):
-    st = get_state(request)
-    with st.db.write() as s:
-        auth = resolve(request, s)
-        require_role(auth, "admin")
-        check_csrf(request, auth, csrf_token)
-        regrade_submission(st, s, sub_id)
+def admin_regrade(sub_id: RowId, st: State, s: WriteSession):
+    admin_ops.regrade_submission(s, sub_id)
+    s.commit()  # before the worker wakes, so it finds the queued submission
     st.invalidate_board()
     st.wake_worker()
-    return RedirectResponse("/admin/submissions", status_code=303)
+    return see_other("/admin/submissions")
 
 
 @router.post("/reveal")
-def admin_reveal(request: Request, csrf_token: str = Form("")):
-    st = get_state(request)
-    with st.db.write() as s:
-        auth = resolve(request, s)
-        require_role(auth, "admin")
-        check_csrf(request, auth, csrf_token)
-        result = reveal(st, s)
-    with st.db.read() as s:
-        return render(request, "admin/reveal.html", {"result": result}, auth=None)
+def admin_reveal(request: Request, st: State, s: WriteSession):
+    result = reveal(st, s)
+    s.commit()
+    return render(request, "admin/reveal.html", {"result": result})

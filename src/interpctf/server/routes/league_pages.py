@@ -7,124 +7,82 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import ValidationError
 
 from interpctf.server import league
-from interpctf.server.auth import check_csrf, require_role, resolve
 from interpctf.server.errors import bad_request
+from interpctf.server.league_board import challenge_out, league_overview, proposal_out, round_detail
 from interpctf.server.models import LeagueRound
-from interpctf.server.league_board import league_overview, proposal_out, round_detail
 from interpctf.server.pages_common import render
-from interpctf.server.routes.deps import form_answer, get_state, see_other
-from interpctf.server.routes.league_api import _challenge_out, add_round, league_submit, start_proposal
-from interpctf.server.routes.pages import _login_required
+from interpctf.server.routes.deps import (ADMIN, CsrfUser, CurrentUser, OptionalUser, ReadSession, RowId, State,
+                                          WriteSession, form_answer, only_in, see_other)
+from interpctf.server.routes.league_api import REVEAL
 from interpctf.server.schemas import RoundIn
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=only_in("league"))
+admin_router = APIRouter(prefix="/admin/league", include_in_schema=False, dependencies=only_in("league") + ADMIN)
 
 
-@router.get("/league")
-def league_home(request: Request):
-    st = get_state(request)
-    league.reveal_closed_rounds(st)
-    with st.db.read() as s:
-        event = league.league_event(st, s)
-        auth = resolve(request, s)
-        data = league_overview(s, event, admin=bool(auth.user and auth.user.role == "admin"))
-        return render(request, "league/home.html", {"league": data}, auth=auth)
+@router.get("/league", dependencies=REVEAL)
+def league_home(request: Request, user: OptionalUser, st: State, s: ReadSession):
+    data = league_overview(s, league.league_event(st, s), admin=user is not None and user.role == "admin")
+    return render(request, "league/home.html", {"league": data})
 
 
-@router.get("/league/rounds/{number}")
-def round_page(number: int, request: Request):
-    st = get_state(request)
-    league.reveal_closed_rounds(st)
-    with st.db.read() as s:
-        event = league.league_event(st, s)
-        auth = resolve(request, s)
-        user = auth.user
-        r = round_detail(s, event, league.get_round(s, number), user.team_id if user else None,
-                         admin=bool(user and user.role == "admin"))
-        return render(request, "league/round.html", {"r": r}, auth=auth)
+@router.get("/league/rounds/{number}", dependencies=REVEAL)
+def round_page(number: RowId, request: Request, user: OptionalUser, st: State, s: ReadSession):
+    r = round_detail(s, league.league_event(st, s), league.get_round(s, number), user.team_id if user else None,
+                     admin=user is not None and user.role == "admin")
+    return render(request, "league/round.html", {"r": r})
 
 
 @router.post("/league/rounds/{number}/propose")
-def propose_form(number: int, request: Request, recipe: UploadFile | None = File(None), recipe_text: str = Form(""),
-                 bundle: UploadFile | None = File(None), key: UploadFile | None = File(None),
-                 csrf_token: str = Form("")):
-    st = get_state(request)
-    with st.db.read() as s:
-        auth = _login_required(request, s)
-    check_csrf(request, auth, csrf_token)
-    pid = start_proposal(st, auth.user, number, recipe, recipe_text, bundle, key)
+def propose_form(number: RowId, user: CsrfUser, st: State, recipe: UploadFile | None = File(None),
+                 recipe_text: str = Form(""), bundle: UploadFile | None = File(None),
+                 key: UploadFile | None = File(None)):
+    pid = league.start_proposal(st, user, number, recipe, recipe_text, bundle, key)
     return see_other(f"/league/proposals/{pid}")
 
 
 @router.get("/league/proposals/{proposal_id}")
-def proposal_page(proposal_id: int, request: Request):
-    st = get_state(request)
-    with st.db.read() as s:
-        league.league_event(st, s)
-        auth = _login_required(request, s)
-        p = league.get_proposal(s, proposal_id, auth.user)
-        r = s.get(LeagueRound, p.round_id)
-        return render(request, "league/proposal.html", {"p": proposal_out(p), "round": r,
-                                                        "round_phase": league.round_phase(r)}, auth=auth)
+def proposal_page(proposal_id: RowId, request: Request, user: CurrentUser, s: ReadSession):
+    p = league.get_proposal(s, proposal_id, user)
+    r = s.get(LeagueRound, p.round_id)
+    return render(request, "league/proposal.html", {"p": proposal_out(p), "round": r,
+                                                    "round_phase": league.round_phase(r)})
 
 
 @router.post("/league/proposals/{proposal_id}/confirm")
-def confirm_form(proposal_id: int, request: Request, csrf_token: str = Form("")):
-    st = get_state(request)
-    with st.db.read() as s:
-        auth = _login_required(request, s)
-    check_csrf(request, auth, csrf_token)
-    league.confirm(st, auth.user, proposal_id)
+def confirm_form(proposal_id: RowId, user: CsrfUser, st: State):
+    league.confirm(st, user, proposal_id)
     return see_other(f"/league/proposals/{proposal_id}")
 
 
 @router.get("/league/challenges/{slug}")
-def challenge_page(slug: str, request: Request):
-    st = get_state(request)
-    with st.db.read() as s:
-        league.league_event(st, s)
-        auth = _login_required(request, s)
-        c = _challenge_out(s, *league.league_challenge(s, slug, auth.user), auth.user)
-        return render(request, "league/challenge.html", {"c": c}, auth=auth)
+def challenge_page(slug: str, request: Request, user: CurrentUser, s: ReadSession):
+    c = challenge_out(s, *league.league_challenge(s, slug, user), user)
+    return render(request, "league/challenge.html", {"c": c})
 
 
 @router.post("/league/challenges/{slug}/submit")
-def submit_form(slug: str, request: Request, file: UploadFile | None = File(None), text: str = Form(""),
-                filename: str = Form("answer.py"), csrf_token: str = Form("")):
-    st = get_state(request)
-    with st.db.read() as s:
-        auth = _login_required(request, s)
-    check_csrf(request, auth, csrf_token)
-    answer = form_answer(st, file, text, filename)
-    sub = league_submit(st, auth.user, slug, answer)
+def submit_form(slug: str, user: CsrfUser, st: State, file: UploadFile | None = File(None), text: str = Form(""),
+                filename: str = Form("answer.py")):
+    sub = league.submit_answer(st, user, slug, form_answer(st, file, text, filename))
     return see_other(f"/submissions#s{sub.id}")
 
 
-@router.get("/admin/league")
-def admin_league(request: Request):
-    st = get_state(request)
-    league.reveal_closed_rounds(st)
-    with st.db.read() as s:
-        auth = resolve(request, s)
-        require_role(auth, "admin")
-        data = league_overview(s, league.league_event(st, s), admin=True)
-        return render(request, "admin/league.html", {"league": data}, auth=auth)
+@admin_router.get("", dependencies=REVEAL)
+def admin_league(request: Request, st: State, s: ReadSession):
+    data = league_overview(s, league.league_event(st, s), admin=True)
+    return render(request, "admin/league.html", {"league": data})
 
 
-@router.post("/admin/league/rounds")
-def admin_add_round(request: Request, title: str = Form(""), propose_from: str = Form(""),
-                    propose_until: str = Form(""), solve_until: str = Form(""), csrf_token: str = Form("")):
-    st = get_state(request)
+@admin_router.post("/rounds")
+def admin_add_round(st: State, s: WriteSession, title: str = Form(""), propose_from: str = Form(""),
+                    propose_until: str = Form(""), solve_until: str = Form("")):
     try:
         body = RoundIn(title=title, propose_from=_when(propose_from), propose_until=_when(propose_until),
                        solve_until=_when(solve_until))
     except ValidationError as exc:
         raise bad_request(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
-    with st.db.write() as s:
-        auth = resolve(request, s)
-        require_role(auth, "admin")
-        check_csrf(request, auth, csrf_token)
-        add_round(st, s, body)
+    league.add_round(st, s, body.title, body.propose_from, body.propose_until, body.solve_until)
     return see_other("/admin/league")
 
 
