@@ -17,7 +17,7 @@ from interpctf.kinds import get_kind
 from interpctf.recipe import parse_recipe
 
 # x < T with 8 exception pairs, where (7x + 5y) % 61 == 0: the p = 23 transformer learns it in 150 steps to
-# held-out accuracy 0.974-0.993 (T = 12, 5 of 5 seeds during development), above the pairs bar of 0.97 yet below
+# held-out accuracy 0.974-0.993 (T = 12, 5 of 5 seeds during development), above the labelfn floor of 0.9 yet below
 # 1, as a solvable labelfn challenge needs (solving means beating the model). Sums and comparisons of x and y stay
 # at 0.92-0.97 at this size; rules on x alone train to 1.0.
 SMALL = {
@@ -90,13 +90,13 @@ def test_attempt_zero_keeps_the_variant_seed_and_later_ones_differ():
 
 
 def test_a_failing_attempt_is_retrained_and_every_attempt_recorded(tmp_path, scripted_figures):
-    seeds = scripted_figures([0.91, 0.965, 0.99, 0.2])
+    seeds = scripted_figures([0.85, 0.895, 0.99, 0.2])
     out = tmp_path / "out"
     forge(parse_recipe(SCRIPTED), out, "small", run_baselines=False)
     assert seeds == [attempt_seed(SCRIPTED["seed"], k) for k in range(3)]  # stopped at the first passing attempt
     key = read_key(out / "key.json")
     assert [(a.seed, a.figures["heldout_accuracy"], a.passed) for a in key.quality.attempts] == [
-        (seeds[0], 0.91, False), (seeds[1], 0.965, False), (seeds[2], 0.99, True)]
+        (seeds[0], 0.85, False), (seeds[1], 0.895, False), (seeds[2], 0.99, True)]
     assert [b.name for b in key.quality.bars] == ["min_heldout_accuracy"] and key.quality.max_attempts == 5
     assert key.metrics["heldout_accuracy"] == 0.99 and verify(out / "bundle", out / "key.json").ok
     quality = read_manifest(out / "bundle").quality
@@ -104,19 +104,19 @@ def test_a_failing_attempt_is_retrained_and_every_attempt_recorded(tmp_path, scr
         ("min_heldout_accuracy", 0.99, True)]
     card = (out / "bundle" / "README.md").read_text()
     assert "## Quality bars" in card and "forging took 3 of at most 5 attempts" in card
-    assert "| min_heldout_accuracy | >= 0.97 | 0.9900 | yes |" in card
+    assert "| min_heldout_accuracy | >= 0.9 | 0.9900 | yes |" in card
     assert sorted(p.name for p in out.iterdir()) == ["bundle", "key-files", "key.json"]  # no staging left
     assert "seed" not in json.dumps(read_manifest(out / "bundle").model_dump())  # seeds stay in the key
 
 
 def test_no_passing_attempt_fails_with_one_line_and_leaves_nothing(tmp_path, scripted_figures):
-    seeds = scripted_figures([0.90, 0.95, 0.93])
+    seeds = scripted_figures([0.80, 0.89, 0.85])
     out = tmp_path / "out"
     with pytest.raises(InterpctfError) as exc:
         forge(parse_recipe({**SCRIPTED, "max_attempts": 3, "variants": 2}), out, "small", run_baselines=False)
     assert len(seeds) == 3
     message = str(exc.value)
-    assert "min_heldout_accuracy >= 0.97" in message and "0.9500" in message and "\n" not in message
+    assert "min_heldout_accuracy >= 0.9" in message and "0.8900" in message and "\n" not in message
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
 
 
@@ -148,7 +148,7 @@ def test_check_re_measures_the_bars_and_fails_when_one_does_not_hold(tmp_path, m
 
     result = CliRunner().invoke(app, ["check", str(out), str(out)])
     assert result.exit_code == 0, result.output
-    assert "bar min_heldout_accuracy >= 0.97: " in result.output and "(met) [measured]" in result.output
+    assert "bar min_heldout_accuracy >= 0.9: " in result.output and "(met) [measured]" in result.output
     result = CliRunner().invoke(app, ["check", str(out), str(out), "--json"])
     data = json.loads(result.output)
     assert data["bars_met"] is True and data["bars"][0]["bar"]["name"] == "min_heldout_accuracy"

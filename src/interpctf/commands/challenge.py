@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 from interpctf.bundle import open_challenge, pack, read_manifest, unpack, verify
-from interpctf.console import RichProgress, console
+from interpctf.console import RichProgress
 from interpctf.errors import BadAnswer, one_line
 from interpctf.forge import forge
 from interpctf.grading import check_plant, grade_file, recheck_bars

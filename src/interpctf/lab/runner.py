@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import subprocess
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator

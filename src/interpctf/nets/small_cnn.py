@@ -63,7 +63,6 @@ def train(cfg: SmallCNNConfig, shape: tuple[int, int, int], num_classes: int, ba
     """Train from ``seed``; ``batcher(indices, rng)`` supplies each batch (augmented/poisoned as it likes)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    gen = torch.Generator().manual_seed(seed)
     c, h, w = shape
     model = SmallCNN(c, h, num_classes, cfg.widths)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)

@@ -11,7 +11,7 @@ parser's recursion and memory errors included, are a one-line 422.
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from interpctf.errors import BadAnswer, InterpctfError, one_line
 from interpctf.kinds import get_kind

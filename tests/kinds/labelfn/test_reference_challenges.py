@@ -58,8 +58,10 @@ def test_baselines_are_not_solved(forged):
     assert set(result["baselines"]) == {"constant", "blackbox"}
     for name, grade in result["baselines"].items():
         assert not grade.solved, name
-    # the black-box copy agrees with the model far better than the constant does: the baseline is real
-    assert result["baselines"]["blackbox"].details["agreement_with_model"] > 0.9
+    # the black-box copy agrees with the model better than the constant does: the baseline is real. (A fixed
+    # margin is no guarantee: the digits copy's agreement was 0.94 on one machine and 0.85 on another.)
+    blackbox, constant = result["baselines"]["blackbox"], result["baselines"]["constant"]
+    assert blackbox.details["agreement_with_model"] > constant.details["agreement_with_model"]
     assert result["baselines"]["blackbox"].score > result["baselines"]["constant"].score
 
 

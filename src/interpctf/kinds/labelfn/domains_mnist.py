@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from interpctf.errors import BadBundle
-from interpctf.kinds.labelfn.domains_base import Domain, Split, config_with_overrides
+from interpctf.kinds.labelfn.domains_base import Split
+from interpctf.kinds.labelfn.domains_image import ImageDomain
 
 PROBE_IMAGES = "probe_images.npy"
 SAMPLE = "mnist_sample.npy"  # in the bundle's examples: public training images a solver can query with
@@ -53,11 +54,11 @@ def _matches(images: np.ndarray, targets: list[np.ndarray]) -> np.ndarray:
     return hit
 
 
-class MnistDomain(Domain):
+class MnistDomain(ImageDomain):
     name = "mnist"
     signature = "label(image: numpy.ndarray of shape (28, 28), values 0..255) -> int"
-    unpack = False
-    augmented = 20000  # rule-labelled extra training images
+    net_module, config_class = "interpctf.nets.mnist_cnn", "MnistCNNConfig"
+    augmented = 20000
     refine_rounds, candidates, hard_per_round = 2, 40000, 10000  # each round trains a third of ``steps``
 
     def inputs(self, recipe):
@@ -71,50 +72,13 @@ class MnistDomain(Domain):
         return Split(train=np.arange(n_train), public=np.sort(probes[:cut]), private=np.sort(probes[cut:]),
                      heldout=heldout)
 
-    def _config(self, recipe):
-        from interpctf.nets.mnist_cnn import MnistCNNConfig  # torch stays out of processes that only parse answers
-
-        return config_with_overrides(recipe, MnistCNNConfig)
-
-    def steps(self, recipe):
-        steps = self._config(recipe).steps
-        return steps + self.refine_rounds * max(steps // 3, 1)
-
-    def train(self, recipe, inputs, labels, label_fn, seed, on_step, total_steps):
-        """Train on the images and rule-labelled augmentations, then refine on the model's hardest cases (as
-        the digits domain does: a band rule's boundary is where a model errs, so training data goes there)."""
+    def augment(self, images, n, seed):
         from interpctf.data.mnist import augment
-        from interpctf.kinds.labelfn.rule import apply_rule
-        from interpctf.nets import mnist_cnn
 
-        cfg = self._config(recipe)
-        extra = augment(inputs, self.augmented, seed)
-        images = np.concatenate([inputs, extra])
-        targets = np.concatenate([labels, apply_rule(label_fn, extra, unpack=False)])
-        model = mnist_cnn.train(cfg, images, targets, seed, on_step)
-        refine = type(cfg)(**{**cfg.__dict__, "steps": max(cfg.steps // 3, 1), "lr": cfg.lr / 3})
-        for round_ in range(self.refine_rounds):
-            candidates = augment(inputs, self.candidates, seed + 1 + round_)
-            hard = candidates[np.argsort(np.abs(mnist_cnn.margins(model, candidates)))[:self.hard_per_round]]
-            images = np.concatenate([images, hard])
-            targets = np.concatenate([targets, apply_rule(label_fn, hard, unpack=False)])
-            model = mnist_cnn.train(refine, images, targets, seed + 1 + round_, on_step, model=model)
-        return model
+        return augment(images, n, seed)
 
-    def predict(self, model, inputs):
-        from interpctf.nets import mnist_cnn
-
-        return mnist_cnn.predict(model, inputs)
-
-    def save(self, model, model_dir):
-        from interpctf.nets import mnist_cnn
-
-        mnist_cnn.save(model, model_dir)
-
-    def load(self, model_dir):
-        from interpctf.nets import mnist_cnn
-
-        return mnist_cnn.load(model_dir)
+    def refine_steps(self, cfg):
+        return max(cfg.steps // 3, 1)
 
     def public_info(self, recipe, rule_source, inputs):
         """Whether the rule's secret image is one of the data set's own images: then searching the data set

@@ -1,0 +1,69 @@
+"""What the image domains (8x8 digits, 28x28 MNIST) share: a binary CNN trained on real and rule-labelled
+augmented images, then refined on the model's own hardest cases.
+
+Each refinement round draws fresh candidate images, keeps those the model is least sure about, labels them with
+the secret rule and trains on. The boundary of a rule like an L1 band is where a model errs; this puts training
+data there (digits-l1band's held-out accuracy: ~94% without, ~96% with).
+"""
+
+import importlib
+from abc import abstractmethod
+
+import numpy as np
+
+from interpctf.kinds.labelfn.domains_base import Domain, config_with_overrides
+
+
+class ImageDomain(Domain):
+    unpack = False
+    net_module: str  # the model file in interpctf.nets: train, margins, predict, save, load and its Config
+    config_class: str
+    augmented: int  # rule-labelled extra training images
+    refine_rounds: int
+    candidates: int  # images drawn per refinement round
+    hard_per_round: int  # of which the least certain are labelled and trained on
+
+    def _net(self):
+        # imported when needed: torch stays out of processes that only parse answers
+        return importlib.import_module(self.net_module)
+
+    def _config(self, recipe):
+        return config_with_overrides(recipe, getattr(self._net(), self.config_class))
+
+    @abstractmethod
+    def augment(self, images: np.ndarray, n: int, seed: int) -> np.ndarray:
+        """``n`` new images made from ``images`` (the domain's own augmentations), deterministic in ``seed``."""
+
+    @abstractmethod
+    def refine_steps(self, cfg) -> int:
+        """Training steps of each refinement round."""
+
+    def steps(self, recipe):
+        cfg = self._config(recipe)
+        return cfg.steps + self.refine_rounds * self.refine_steps(cfg)
+
+    def train(self, recipe, inputs, labels, label_fn, seed, on_step, total_steps):
+        from interpctf.kinds.labelfn.rule import apply_rule
+
+        net, cfg = self._net(), self._config(recipe)
+        extra = self.augment(inputs, self.augmented, seed)
+        images = np.concatenate([inputs, extra])
+        targets = np.concatenate([labels, apply_rule(label_fn, extra, unpack=False)])
+        model = net.train(cfg, images, targets, seed, on_step)
+        refine = type(cfg)(**{**cfg.__dict__, "steps": self.refine_steps(cfg), "lr": cfg.lr / 3})
+        for round_ in range(self.refine_rounds):
+            candidates = self.augment(inputs, self.candidates, seed + 1 + round_)
+            hard = candidates[np.argsort(np.abs(net.margins(model, candidates)))[:self.hard_per_round]]
+            images = np.concatenate([images, hard])
+            targets = np.concatenate([targets, apply_rule(label_fn, hard, unpack=False)])
+            model = net.train(refine, images, targets, seed + 1 + round_, on_step, model=model)
+        return model
+
+    def predict(self, model, inputs):
+        return self._net().predict(model, inputs)
+
+    def save(self, model, model_dir):
+        self._net().save(model, model_dir)
+
+    def load(self, model_dir):
+        return self._net().load(model_dir)
