@@ -28,7 +28,6 @@ has loaded the same files within its budget.)
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -326,7 +325,7 @@ def _supervise(spec: JobSpec, folder: Path, writable: Path | None, on_progress) 
             for fd in (info_w, lines_w, stderr_w):
                 os.close(fd)
         start = time.monotonic()
-        pid1 = _info_pid(info_r, START_SECONDS)
+        pid1 = launcher.info_child_pid(info_r, START_SECONDS)
         if pid1 is None:
             raise ForgeJobFailed(_why_no_report(process.wait(), stderr.text(), budget))
         # The job waits for its spec before it does anything: by then it counts against the group's budget.
@@ -413,21 +412,6 @@ class _Tail:
         if text.strip():
             log.info("forge job stderr (end): %s", text[-1000:])
         return text
-
-
-def _info_pid(fd: int, timeout: float) -> int | None:
-    """The job's host pid from bubblewrap's --info-fd (None if bubblewrap failed to start it)."""
-    data, deadline = b"", time.monotonic() + timeout
-    while len(data) < 4096 and select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            return None
-        data += chunk
-        try:
-            return int(json.loads(data)["child-pid"])
-        except (ValueError, KeyError, TypeError):
-            continue
-    return None
 
 
 def _why_no_report(status: int | None, stderr_tail: str, budget: ForgeBudget) -> str:

@@ -153,14 +153,20 @@ def launch() -> Launch:
 
 def server_pid(launch: Launch, timeout: float = 5.0) -> int | None:
     """The server's host pid, from bubblewrap's --info-fd (written before the server runs)."""
+    return info_child_pid(launch.info, timeout)
+
+
+def info_child_pid(fd: int, timeout: float) -> int | None:
+    """The sandboxed child's host pid from bubblewrap's --info-fd (None if bubblewrap failed to start it)."""
     import json
     import select
+    import time
 
-    data = b""
-    while select.select([launch.info], [], [], timeout)[0]:
-        chunk = os.read(launch.info, 4096)
+    data, deadline = b"", time.monotonic() + timeout
+    while len(data) < 4096 and select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+        chunk = os.read(fd, 4096)
         if not chunk:
-            break
+            return None
         data += chunk
         try:
             return int(json.loads(data)["child-pid"])
