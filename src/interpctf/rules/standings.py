@@ -87,8 +87,8 @@ def challenge_values(values: dict[int, ValueRule], attempts: list[Attempt]) -> d
 def compute_standings(teams: list[int], values: dict[int, ValueRule], attempts: list[Attempt],
                       awards: list[AwardItem], rules: EventRules) -> list[Standing]:
     """Standings of ``teams`` (every team appears, with 0 if it has nothing), best first, positions 1..n."""
-    current = challenge_values(values, attempts)
     solves = solve_times(attempts)
+    current = {cid: challenge_value(rule, len(solves.get(cid, []))) for cid, rule in values.items()}
     rows = {t: Standing(team=t, score=0, reached_at=None) for t in teams}
 
     def touch(row: Standing, at: datetime) -> None:
@@ -128,18 +128,24 @@ def visible_attempts(attempts: list[Attempt], freeze_at: datetime | None) -> lis
 
 
 def score_series(teams: list[int], values: dict[int, ValueRule], attempts: list[Attempt],
-                 awards: list[AwardItem], rules: EventRules) -> dict[int, list[tuple[datetime, int]]]:
+                 awards: list[AwardItem], rules: EventRules,
+                 solves: dict[int, list[tuple[datetime, int]]] | None = None) -> dict[int, list[tuple[datetime, int]]]:
     """Score over time per team (for the chart), using the final challenge values (as CTFd's graph does).
-    The last point of each series equals the team's score in :func:`compute_standings`."""
-    current = challenge_values(values, attempts)
+    The last point of each series equals the team's score in :func:`compute_standings`.
+
+    ``solves``: :func:`solve_times` of *every* attempt of the event, so that ``attempts`` may hold only those of
+    ``teams`` (challenge values and first-blood ranks depend on everyone's solves); default: computed from
+    ``attempts``, which must then hold every attempt."""
+    solves = solve_times(attempts) if solves is None else solves
+    current = {cid: challenge_value(rule, len(solves.get(cid, []))) for cid, rule in values.items()}
     bonus: dict[tuple[int, int], int] = {}
-    for chal, order in solve_times(attempts).items():
+    for chal, order in solves.items():
         for rank, (_at, team) in enumerate(order[:len(rules.first_blood)]):
             bonus[(team, chal)] = rules.first_blood[rank]
     wanted = set(teams)
     deltas: dict[int, list[tuple[datetime, int]]] = {t: [] for t in teams}
     base_best: dict[tuple[int, int], int] = {}
-    for a in sorted(attempts, key=lambda a: a.at):
+    for a in sorted(attempts, key=lambda a: (a.at, not a.solved, -a.score)):  # the best first among equal times
         if a.team not in wanted or a.challenge not in current:
             continue
         key = (a.team, a.challenge)
