@@ -107,7 +107,7 @@ class LiveStandings:
         self.mode, self.version = mode, version
         self.applied: dict[int, int] = {}  # graded rows in the table: id -> grade_count
         self.failed: dict[int, int] = {}  # failed rows seen: id -> grade_count
-        self.by_team: dict[int, list[Attempt]] = {}
+        self.by_team: dict[int, list[tuple]] = {}  # plain tuples: the garbage collector leaves them alone
         self.best: dict[tuple[int, int], int] = {}
         self.cols = _Columns()
         self.first_solve: dict[tuple[int, int], datetime] = {}
@@ -170,7 +170,7 @@ class LiveStandings:
         freeze = self.mode[1]
         if freeze is not None and not a.at < freeze:
             return  # made after the freeze: hidden from this view until the end
-        self.by_team.setdefault(team, []).append(a)
+        self.by_team.setdefault(team, []).append((team, chal, a.score, a.solved, a.at))
         key = (team, chal)
         i = self.best.get(key)
         if i is None:
@@ -236,5 +236,5 @@ class LiveStandings:
         return out, current
 
     def series(self, top: list[int], values: dict[int, ValueRule], awards: list[AwardItem], rules: EventRules):
-        attempts = [a for t in top for a in self.by_team.get(t, [])]
+        attempts = [Attempt(*a) for t in top for a in self.by_team.get(t, [])]
         return score_series(top, values, attempts, awards, rules, solves=self.solvers)

@@ -11,6 +11,7 @@ While frozen, everyone but admins sees the board as it was at the freeze time (s
 stay hidden until the end).
 """
 
+import gc
 import gzip
 import json
 import threading
@@ -179,6 +180,7 @@ class BoardRefresher:
     """
 
     IDLE_SECONDS = 30.0  # stop refreshing when nobody has asked for the board this long
+    _frozen = False  # gc.freeze() done in this process
 
     def __init__(self, state: ServerState):
         self.state = state
@@ -264,6 +266,12 @@ class BoardRefresher:
             entry = _render(board)
             _install(state, key, entry)
         self._offer(meta, key, entry, checked)
+        if not BoardRefresher._frozen:
+            # Once the process is up and the table loaded, move what exists (~200,000 objects: modules, the app,
+            # the table) out of the garbage collector's full passes: under live load they ran every few seconds
+            # and took 100-300 ms each, stalling every thread (refreshes at p95 150 ms of CPU instead of 30 ms).
+            BoardRefresher._frozen = True
+            gc.freeze()
         return True
 
 
