@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from interpctf.bundle import Key, ReferenceAnswer, pack, read_key, read_manifest, unpack, verify
+from interpctf.schema import Key, ReferenceAnswer
+from interpctf.bundle import pack, read_key, read_manifest, unpack, verify
 from interpctf.canonical import canonical_json, sha256_hex
 from interpctf.errors import BadBundle
 

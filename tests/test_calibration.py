@@ -6,7 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from interpctf.bundle import read_manifest, verify
-from interpctf.calibration import CalibrationRun, calibration_text, summarize
+from interpctf.schema import CalibrationRun
+from interpctf.calibration import calibration_text, summarize
 from interpctf.cli import app
 
 TINY = """kind: labelfn

@@ -8,7 +8,7 @@ from rich.table import Table
 from interpctf.bundle import open_challenge, read_key, read_manifest, verify
 from interpctf.console import RichProgress, console
 from interpctf.grading import check_plant, grade_file
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 from interpctf.reference import LABELFN_REFERENCES, forged_reference
 
 

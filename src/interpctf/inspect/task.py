@@ -18,9 +18,9 @@ from inspect_ai.tool import Tool, ToolError, tool
 from inspect_ai.util import store
 
 from interpctf.errors import InterpctfError, one_line
-from interpctf.inspect.queriers import QUERIERS
-from interpctf.kinds.base import AnswerFile
-from interpctf.solvers.budget import Budget, QueryMeter
+from interpctf.registry import registry
+from interpctf.schema import AnswerFile
+from interpctf.solvers.budget import SolverBudget, QueryMeter
 
 SYSTEM = ("You are solving an interpretability challenge: a model with a planted secret. Use the tools to study "
           "the model, then call submit_answer with your answer file. You may resubmit; the last answer counts.")
@@ -38,7 +38,7 @@ def statement(bundle_dir: Path) -> str:
 
 @tool
 def query(bundle_dir: str, max_queries: int | None) -> Tool:
-    meter = QueryMeter(Budget(max_queries=max_queries))
+    meter = QueryMeter(SolverBudget(max_queries=max_queries))
     cache: dict = {}
 
     async def execute(inputs: str):
@@ -52,9 +52,11 @@ def query(bundle_dir: str, max_queries: int | None) -> Tool:
 
         if "run" not in cache:
             kind = read_manifest(Path(bundle_dir)).kind
-            if kind not in QUERIERS:
+            if kind not in registry.names("queriers"):
                 raise ToolError(f"the {kind} kind offers no query tool; study the bundle's files instead")
-            cache["run"] = QUERIERS[kind](Path(bundle_dir), meter)
+            querier = registry.get("queriers", kind)
+            assert callable(querier)
+            cache["run"] = querier(Path(bundle_dir), meter)
         try:
             return json.dumps(await asyncio.to_thread(cache["run"], inputs))
         except InterpctfError as exc:

@@ -8,7 +8,7 @@ import yaml
 from interpctf.bundle import open_challenge, read_key
 from interpctf.errors import BadBundle
 from interpctf.grading import check_plant, grade_file
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 from interpctf.kinds.labelfn.domains import DOMAINS
 from interpctf.kinds.labelfn.probes import Probes
 from interpctf.recipe import load_recipe, parse_recipe

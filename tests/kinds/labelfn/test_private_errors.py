@@ -9,7 +9,7 @@ import pytest
 
 from interpctf.bundle import open_challenge
 from interpctf.grading import grade_file
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 from interpctf.kinds.labelfn.domains import DOMAINS
 from interpctf.kinds.labelfn.probes import Probes
 

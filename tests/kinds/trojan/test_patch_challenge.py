@@ -13,7 +13,7 @@ from safetensors import safe_open
 from interpctf.bundle import open_challenge, read_key, read_manifest, verify
 from interpctf.errors import BadAnswer
 from interpctf.grading import grade_file
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 from interpctf.kinds.trojan.answers import trigger_json
 
 

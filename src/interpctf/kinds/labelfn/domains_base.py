@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from interpctf.errors import BadRecipe
+from interpctf.kinds.labelfn.facts import LabelFnPublic
 from interpctf.kinds.labelfn.recipe import LabelFnRecipe
 
 
@@ -59,7 +60,7 @@ class Domain(ABC):
     @abstractmethod
     def load(self, model_dir: Path): ...
 
-    def public_info(self, recipe: LabelFnRecipe, rule_source: str, inputs: np.ndarray) -> dict:
+    def public_info(self, recipe: LabelFnRecipe, rule_source: str, inputs: np.ndarray) -> dict[str, object]:
         """Facts about the challenge for the manifest (never the secret)."""
         return {}
 
@@ -69,12 +70,12 @@ class Domain(ABC):
     def write_key_files(self, key_dir: Path, inputs: np.ndarray, probe_indices: np.ndarray) -> None:
         """Files the grader needs besides the key (a domain whose inputs need data the grader may lack)."""
 
-    def probe_inputs(self, indices: np.ndarray, public_info: dict, key_dir: Path | None) -> np.ndarray:
+    def probe_inputs(self, indices: np.ndarray, public: LabelFnPublic, key_dir: Path | None) -> np.ndarray:
         """The probe inputs a grader runs answers on."""
-        recipe = LabelFnRecipe.model_construct(domain=self.name, p=public_info.get("p", 113))
+        recipe = LabelFnRecipe.model_construct(domain=self.name, p=public.p)
         return self.inputs(recipe)[indices]
 
-    def query_inputs(self, public_info: dict, bundle_dir: Path) -> np.ndarray:
+    def query_inputs(self, public: LabelFnPublic, bundle_dir: Path) -> np.ndarray:
         """Inputs a black-box solver would query the model on, from public material only."""
-        recipe = LabelFnRecipe.model_construct(domain=self.name, p=public_info.get("p", 113))
+        recipe = LabelFnRecipe.model_construct(domain=self.name, p=public.p)
         return self.inputs(recipe)

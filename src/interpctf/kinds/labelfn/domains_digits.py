@@ -32,7 +32,7 @@ class DigitsDomain(ImageDomain):
     def refine_steps(self, cfg):
         return self.refine_steps_each
 
-    def query_inputs(self, public_info, bundle_dir):
+    def query_inputs(self, public, bundle_dir):
         # black-box access means querying any image we like, not only real ones
         images = digit_images()
         return np.concatenate([images, augment(images, 20000, seed=12345)])

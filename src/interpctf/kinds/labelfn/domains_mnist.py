@@ -99,7 +99,7 @@ class MnistDomain(ImageDomain):
         chosen = np.sort(rng.choice(keep, size=min(SAMPLE_SIZE, len(keep)), replace=False))
         np.save(Path(examples_dir) / SAMPLE, np.asarray(inputs[chosen], dtype=np.uint8))
 
-    def probe_inputs(self, indices, public_info, key_dir):
+    def probe_inputs(self, indices, public, key_dir):
         path = Path(key_dir) / PROBE_IMAGES if key_dir is not None else None
         if path is None or not path.is_file():
             raise BadBundle(f"grading an mnist challenge needs the key's files ({PROBE_IMAGES}); "
@@ -109,7 +109,7 @@ class MnistDomain(ImageDomain):
             raise BadBundle(f"{PROBE_IMAGES} holds {images.shape}, not the key's {len(indices)} probe images")
         return images.astype(np.float32)
 
-    def query_inputs(self, public_info, bundle_dir):
+    def query_inputs(self, public, bundle_dir):
         from interpctf.data.mnist import augment
 
         path = Path(bundle_dir) / "examples" / SAMPLE

@@ -10,9 +10,10 @@ import re
 
 import numpy as np
 
-from interpctf.grade import Grade
+from interpctf.schema import Grade
 from interpctf.kinds.labelfn.answer import ProgramAnswer
 from interpctf.kinds.labelfn.domains import DOMAINS
+from interpctf.kinds.labelfn.facts import LabelFnPublic
 from interpctf.kinds.labelfn.probes import Probes
 
 SOLVE_BAR = 0.995
@@ -28,9 +29,9 @@ def is_solved(score: float, model_agreement: float) -> bool:
 
 
 def grade_program(answer: ProgramAnswer, challenge) -> Grade:
-    probes = Probes.from_key(challenge.key)
+    probes = Probes.of(challenge)
     domain = DOMAINS[probes.domain]
-    inputs = probes.inputs(domain, challenge.manifest.public, challenge.key_dir)
+    inputs = probes.inputs(domain, challenge.public_as(LabelFnPublic), challenge.key_dir)
     from interpctf.sandbox import map_function  # imported late: the sandbox starts processes
 
     run = map_function(answer.source, "label", inputs, unpack=domain.unpack)

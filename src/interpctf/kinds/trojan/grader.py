@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from interpctf.grade import Grade
+from interpctf.kinds.trojan.facts import TrojanSecret
+from interpctf.schema import Challenge, Grade
 from interpctf.kinds.trojan.answers import ChoiceAnswer, DetectAnswer, TargetAnswer, TriggerAnswer
 from interpctf.kinds.trojan.common import read_probes
 from interpctf.kinds.trojan.forge_single import CLEAN_DIR
@@ -46,14 +47,14 @@ def _success(model, images: np.ndarray, labels: np.ndarray, answer: TriggerAnswe
     return attack_success_rate(preds, answer.target)
 
 
-def grade_trigger(answer: TriggerAnswer, challenge) -> Grade:
-    secret = challenge.key.secret
-    key_dir = Path(challenge.key_dir)
+def grade_trigger(answer: TriggerAnswer, challenge: Challenge) -> Grade:
+    secret = challenge.secret_as(TrojanSecret)
+    key_dir = challenge.require_key_dir()
     trojaned = load_cached(challenge.bundle_dir / "model")
     clean = load_cached(key_dir / CLEAN_DIR)
     probes, true_mask = probes_cached(key_dir)
     x, y = probes["images"], probes["labels"]
-    right_target = answer.target == secret["target"]
+    right_target = answer.target == secret.target
     out = {}
     for split in ("public", "private"):
         rows = probes[split]
@@ -62,7 +63,7 @@ def grade_trigger(answer: TriggerAnswer, challenge) -> Grade:
     def solved(rates):
         return bool(right_target and rates[0] >= SOLVE_SUCCESS and rates[1] <= MAX_CLEAN_SUCCESS)
 
-    if secret.get("random_position"):
+    if secret.random_position:
         rows, cols = np.nonzero(true_mask)
         iou = best_placement_iou(answer.mask, true_mask[rows.min():rows.max() + 1, cols.min():cols.max() + 1])
     else:
@@ -74,20 +75,20 @@ def grade_trigger(answer: TriggerAnswer, challenge) -> Grade:
     return Grade(score=out["private"][0], solved=solved(out["private"]), details=details)
 
 
-def grade_target(answer: TargetAnswer, challenge) -> Grade:
-    right = answer.target == challenge.key.secret["target"]
+def grade_target(answer: TargetAnswer, challenge: Challenge) -> Grade:
+    right = answer.target == challenge.secret_as(TrojanSecret).target
     return Grade(score=float(right), solved=right, details={"target_correct": right})
 
 
-def grade_choice(answer: ChoiceAnswer, challenge) -> Grade:
-    right = answer.choice == challenge.key.secret["choice"]
+def grade_choice(answer: ChoiceAnswer, challenge: Challenge) -> Grade:
+    right = answer.choice == challenge.secret_as(TrojanSecret).choice
     return Grade(score=float(right), solved=right, details={"correct": right})
 
 
-def grade_detect(answer: DetectAnswer, challenge) -> Grade:
-    secret = challenge.key.secret
-    labels = secret["labels"]
-    bar = float(secret.get("solve_auroc", 0.9))
+def grade_detect(answer: DetectAnswer, challenge: Challenge) -> Grade:
+    secret = challenge.secret_as(TrojanSecret)
+    labels = secret.labels
+    bar = secret.solve_auroc
 
     def figures(ids):
         truth = np.array([labels[m] for m in ids])
@@ -96,7 +97,7 @@ def grade_detect(answer: DetectAnswer, challenge) -> Grade:
 
     all_ids = sorted(labels)
     roc, pr = figures(all_ids)
-    public_roc, public_pr = figures(secret["public_ids"])
+    public_roc, public_pr = figures(secret.public_ids)
     details = {"public_score": round(public_roc, 6), "public_solved": public_roc >= bar, "auroc": round(roc, 6),
                "aupr": round(pr, 6), "public_aupr": round(public_pr, 6), "n_models": len(all_ids)}
     return Grade(score=roc, solved=roc >= bar, details=details)

@@ -16,7 +16,7 @@ from interpctf.errors import InterpctfError, one_line
 from interpctf.progress import Progress, SilentProgress
 from interpctf.recipe import validation_message
 from interpctf.reference import RECIPES_DIR, cache_root
-from interpctf.solvers.budget import Budget
+from interpctf.solvers.budget import SolverBudget
 
 SUITES_DIR = RECIPES_DIR / "suites"
 
@@ -33,7 +33,7 @@ class SuiteSpec(BaseModel):
 
     name: str
     recipes: list[SuiteRecipe] = Field(min_length=1)
-    budget: Budget = Field(default_factory=Budget)
+    budget: SolverBudget = Field(default_factory=SolverBudget)
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class SuiteChallenge:
 class Suite:
     name: str
     challenges: list[SuiteChallenge]
-    budget: Budget | None  # the suite's own per-challenge budget, if it names one
+    budget: SolverBudget | None  # the suite's own per-challenge budget, if it names one
 
 
 def distinct_ids(challenges: list[SuiteChallenge]) -> list[SuiteChallenge]:

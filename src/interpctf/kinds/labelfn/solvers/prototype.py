@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from interpctf.solvers.labelfn_rules.bands import Band, fit_band
+from interpctf.kinds.labelfn.solvers.bands import Band, fit_band
 
 CHUNK = 64
 
@@ -44,7 +44,7 @@ def best_prototype(candidates: np.ndarray, images: np.ndarray, labels: np.ndarra
 
 
 def prototype_source(rule: PrototypeRule) -> str:
-    from interpctf.solvers.labelfn_rules.bands import band_source
+    from interpctf.kinds.labelfn.solvers.bands import band_source
 
     metric = ("np.abs(image - PROTOTYPE).sum()" if rule.norm == "l1"
               else "np.sqrt(((image - PROTOTYPE) ** 2).sum())")

@@ -8,8 +8,8 @@ import time
 from functools import lru_cache
 
 from interpctf.errors import BadAnswer, InterpctfError, one_line
-from interpctf.grade import Grade
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import Grade
+from interpctf.schema import AnswerFile
 
 
 @lru_cache(maxsize=64)
