@@ -1,0 +1,40 @@
+"""The kind contract (interpctf.testing.kind_contract) over every built-in kind, each forged once from its own
+reference recipe (``Kind.reference_recipe``)."""
+
+import json
+
+import pytest
+
+from interpctf.testing import kind_contract
+
+
+def _labelfn_query(challenge) -> str:
+    """Two inputs of the reference challenge's domain: pairs (x, y), or 8x8 digit images."""
+    if challenge.manifest.public["domain"] == "pairs":
+        return "[[3, 5], [10, 2]]"
+    return json.dumps([[[0] * 8] * 8, [[16] * 8] * 8])
+
+
+def _edit_query(challenge) -> str:
+    """A canonical prompt of the published world (a subject and a relation's first template)."""
+    from interpctf.data.world import World
+
+    world = World.load(challenge.bundle_dir / "model" / "world.json")
+    template = world.relations[0].templates[0].text
+    return json.dumps([template.replace("{s}", world.subjects[0]).replace("{o}", "").strip()])
+
+
+TestLabelfn = kind_contract("labelfn", query=_labelfn_query)
+TestTrojan = kind_contract("trojan")
+# The edit kind forges on the reference world model, which trains for several minutes from an empty cache (CI's
+# case; INTERPCTF_CACHE keeps it between runs), so its contract runs with the slow tests.
+TestEdit = kind_contract("edit", query=_edit_query, marks=[pytest.mark.slow])
+
+CONTRACTS = {TestLabelfn.kind_name, TestTrojan.kind_name, TestEdit.kind_name}
+
+
+def test_every_builtin_kind_has_a_contract_here():
+    """A new built-in kind joins the contract by one line above; this fails until it does."""
+    from interpctf.registry import BUILTINS
+
+    assert set(BUILTINS["kinds"]) == CONTRACTS
