@@ -25,7 +25,11 @@ def _edit_query(challenge) -> str:
 
 
 TestLabelfn = kind_contract("labelfn", query=_labelfn_query)
-TestTrojan = kind_contract("trojan")
+# The trojan reference recipe trains a trojaned CNN and its clean twin: 4 to 7 minutes on two shared cores, so its
+# contract runs with the slow tests. It is the TDC-style patch warm-up, whose trigger Neural Cleanse (a white-box
+# baseline) is known to reverse; the card says so ("A white-box baseline solves this"), and the check is an xfail.
+TestTrojan = kind_contract("trojan", marks=[pytest.mark.slow], solving_baselines={
+    "neural_cleanse": "Neural Cleanse reverses the reference recipe's fixed corner patch (white-box; on the card)"})
 # The edit kind forges on the reference world model, which trains for several minutes from an empty cache (CI's
 # case; INTERPCTF_CACHE keeps it between runs), so its contract runs with the slow tests.
 TestEdit = kind_contract("edit", query=_edit_query, marks=[pytest.mark.slow])

@@ -71,7 +71,7 @@ EXPECTED_FAILURES = {
     *(f"test_querier_rejects_a_malformed_query[{case}]" for case in ("not-json", "object", "empty-list", "string")),
 }
 EXPECTED_PASSES = {
-    "test_registered_by_name", "test_bars_hold_as_recorded_and_remeasured", "test_reference_answer_solves",
+    "test_registered_by_name", "test_facts_models_describe_what_is_stored", "test_bars_hold_as_recorded_and_remeasured", "test_reference_answer_solves",
     "test_has_a_baseline", "test_baseline_does_not_solve[empty]", "test_baseline_does_not_solve[single_bit]",
     "test_pack_unpack_verify_round_trips", "test_tampered_key_fails_verify", "test_tampered_model_fails_verify",
 }

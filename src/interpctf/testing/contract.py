@@ -89,6 +89,7 @@ class KindContract:
     kind_name: ClassVar[str]
     recipe: ClassVar[Any] = None
     query: ClassVar[QuerySpec | None] = None
+    solving_baselines: ClassVar[dict[str, str]] = {}
 
     # ---- the forged challenge, once per kind and recipe per session -------------------------------------------
     @pytest.fixture(scope="class")
@@ -113,7 +114,18 @@ class KindContract:
         if "baseline" in metafunc.fixturenames:
             from interpctf.kinds import get_kind
 
-            metafunc.parametrize("baseline", sorted(get_kind(self.kind_name).baselines()))
+            kind = get_kind(self.kind_name)
+            params = []
+            for name in sorted(kind.baselines()):
+                reason = self.solving_baselines.get(name)
+                # Only a white-box baseline may be let off, visibly: a black-box one that solves means the
+                # challenge needs no look inside the model (the streetlight check), so it always fails.
+                marks = [pytest.mark.xfail(reason=reason, strict=False)] if reason and \
+                    kind.baseline_access(name) == "white-box" else []
+                params.append(pytest.param(name, marks=marks, id=name))
+            unknown = sorted(set(self.solving_baselines) - set(kind.baselines()))
+            assert not unknown, f"solving_baselines names no baseline of {self.kind_name}: {', '.join(unknown)}"
+            metafunc.parametrize("baseline", params)
         if "malformed_answer" in metafunc.fixturenames:
             metafunc.parametrize("malformed_answer", list(MALFORMED_ANSWERS.values()), ids=list(MALFORMED_ANSWERS))
         if "malformed_query" in metafunc.fixturenames:
@@ -127,6 +139,13 @@ class KindContract:
         assert self.kind_name in kind_names()
         kind = get_kind(self.kind_name)
         assert isinstance(kind, Kind) and kind.name == self.kind_name
+
+    def test_facts_models_describe_what_is_stored(self, forged: ForgedContract) -> None:
+        """The manifest's public facts and the key's secret read as the kind's models, and those models hold every
+        field stored (a field outside them could only be read by string key)."""
+        kind, challenge = forged.kind, forged.challenge
+        assert kind.public(challenge).stored() == challenge.manifest.public
+        assert kind.secret(challenge).stored() == challenge.key.secret
 
     # ---- forging guarantees its bars --------------------------------------------------------------------------
     def test_bars_hold_as_recorded_and_remeasured(self, forged: ForgedContract) -> None:
@@ -250,16 +269,20 @@ class KindContract:
 
 
 def kind_contract(kind_name: str, recipe: Any = None, *, query: QuerySpec | None = None,
-                  marks: tuple[Any, ...] | list[Any] = ()) -> type[KindContract]:
+                  marks: tuple[Any, ...] | list[Any] = (),
+                  solving_baselines: dict[str, str] | None = None) -> type[KindContract]:
     """A pytest test class running the kind contract over kind ``kind_name``; assign it to a ``Test...`` name.
 
     ``recipe``: the recipe to forge (a path to YAML, a dict, or a parsed Recipe); default the kind's
     ``reference_recipe``. ``query``: valid inputs for the kind's querier, as a JSON string or a function of the
     public Challenge returning one (required when the kind has a querier). ``marks``: pytest marks for every
-    check (e.g. ``pytest.mark.slow`` for a kind whose reference recipe takes minutes).
+    check (e.g. ``pytest.mark.slow`` for a kind whose reference recipe takes minutes). ``solving_baselines``:
+    white-box baselines known to solve this recipe, name -> why; their checks are reported as xfail (xpass when
+    they do not solve), never silently passed. A black-box baseline is never let off.
     """
     name = "".join(part.capitalize() for part in kind_name.replace("-", "_").split("_"))
     namespace: dict[str, Any] = {"kind_name": kind_name, "recipe": recipe, "pytestmark": list(marks),
+                                 "solving_baselines": dict(solving_baselines or {}),
                                  "__module__": KindContract.__module__, "__doc__": f"The kind contract over {kind_name}."}
     if query is not None:
         # a function stored on a class becomes a method; staticmethod keeps it a plain function of the challenge
