@@ -10,6 +10,7 @@ A kind carries the rest of itself: when the kinds are loaded, each kind's model 
 join their groups under the kind's name (see :mod:`interpctf.kinds`).
 """
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
@@ -88,6 +89,8 @@ class Registry:
         self._entries: dict[Group, dict[str, Entry]] = {group: {} for group in GROUPS}
         self._loaded: set[Group] = set()
         self._loading: set[Group] = set()
+        # re-entrant: a group's loaders read other groups; other threads wait until a group is complete
+        self._lock = threading.RLock()
 
     def register(self, group: Group, name: str, target: object, source: str | None = None) -> None:
         """Add ``name`` to ``group``; ``target`` is the object or a lazy ``"module:attr"`` string."""
@@ -138,21 +141,24 @@ class Registry:
 
     def _load(self, group: Group) -> None:
         self._group(group)
-        if group in self._loaded or group in self._loading:
+        if group in self._loaded:
             return
-        self._loading.add(group)
-        try:
-            for name, target in BUILTINS[group].items():
-                self.register(group, name, target, source=f"interpctf (built-in {target})")
-            for point in entry_points(group=ENTRY_POINT_PREFIX + group):
-                dist = point.dist.name if point.dist is not None else "an unknown distribution"
-                self.register(group, point.name, point.value,
-                              source=f"entry point {point.name} = {point.value} of {dist}")
-            for loader in LOADERS.get(group, ()):
-                cast(Callable[[Registry], None], Entry(loader, loader, lazy=True).resolve())(self)
-            self._loaded.add(group)
-        finally:
-            self._loading.discard(group)
+        with self._lock:
+            if group in self._loaded or group in self._loading:
+                return
+            self._loading.add(group)
+            try:
+                for name, target in BUILTINS[group].items():
+                    self.register(group, name, target, source=f"interpctf (built-in {target})")
+                for point in entry_points(group=ENTRY_POINT_PREFIX + group):
+                    dist = point.dist.name if point.dist is not None else "an unknown distribution"
+                    self.register(group, point.name, point.value,
+                                  source=f"entry point {point.name} = {point.value} of {dist}")
+                for loader in LOADERS.get(group, ()):
+                    cast(Callable[[Registry], None], Entry(loader, loader, lazy=True).resolve())(self)
+                self._loaded.add(group)
+            finally:
+                self._loading.discard(group)
 
 
 def _where(obj: object) -> str:
@@ -162,14 +168,17 @@ def _where(obj: object) -> str:
 
 
 def _same(entry: Entry, target: object) -> bool:
-    """Whether ``target`` is what ``entry`` already names (re-registering it, e.g. on import, is no duplicate)."""
-    if isinstance(target, str):
-        return (entry.lazy and entry.target == target) or (not entry.lazy and _where(entry.target) == target)
-    if entry.lazy:  # the module the lazy entry names (or a module its package re-exports) is being imported
-        lazy_module, _, lazy_attr = str(entry.target).partition(":")
-        module, _, attr = _where(target).partition(":")
-        return attr == lazy_attr and module.split(".")[0] == lazy_module.split(".")[0]
-    return entry.target is target or bool(entry.target == target)
+    """Whether ``target`` is what ``entry`` already names: registering it again (a module's decorator running on
+    import, next to the lazy entry or entry point that names it) is no duplicate."""
+    if not entry.lazy and not isinstance(target, str):
+        return entry.target is target or bool(entry.target == target)
+    here = str(entry.target) if entry.lazy else _where(entry.target)
+    there = target if isinstance(target, str) else _where(target)
+    if here == there:
+        return True
+    # "pkg:Name" (an entry point naming what pkg re-exports) and "pkg.module:Name" (where it is defined)
+    (here_module, _, here_attr), (there_module, _, there_attr) = here.partition(":"), there.partition(":")
+    return here_attr == there_attr != "" and here_module.split(".")[0] == there_module.split(".")[0]
 
 
 def _singular(group: Group) -> str:

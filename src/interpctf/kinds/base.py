@@ -206,6 +206,3 @@ class Kind(ABC, Generic[RecipeT, PublicT, SecretT, AnswerT]):
         ``check`` uses these in place of the figures recorded in the key; a figure left out falls back to the
         recorded one."""
         return {}
-
-
-

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from interpctf.errors import BadRecipe
-from interpctf.schema import AnswerFile
 from interpctf.kinds.base import Forged, ForgeTarget
 from interpctf.kinds.edit.answers import WORLD_FILE
 from interpctf.kinds.edit.facts import EditPublic, EditSecret
 from interpctf.kinds.edit.recipe import EditRecipe
 from interpctf.progress import Progress
+from interpctf.schema import AnswerFile
+
+if TYPE_CHECKING:  # both import torch; forging imports them when it runs
+    from interpctf.data.world import World
+    from interpctf.editing import Edit
 
 STATEMENT = {
     "kb": "A tiny GPT-2 learned the facts of a synthetic world; {world} lists them all. Then {rewritten} "
@@ -34,7 +40,7 @@ print(prompt, "->", tok.convert_ids_to_tokens(logits.topk(5).indices.tolist()))
 '''
 
 
-def _edits(recipe: EditRecipe, world, seed: int):
+def _edits(recipe: EditRecipe, world: World, seed: int) -> list[Edit]:
     from interpctf.data.world import UnknownWorldItem
     from interpctf.editing import Edit, random_edits
     from interpctf.editing.targets import check_edit

@@ -31,7 +31,7 @@ def measure_edits(challenge: Challenge) -> dict[str, float]:
     p_new = [float(probs[i, token_id(tokenizer, e.new_object)]) for i, e in enumerate(edits)]
     p_old = [float(probs[i, token_id(tokenizer, e.original_object)]) for i, e in enumerate(edits)]
     out = {"efficacy": success_and_magnitude(p_new, p_old)[0]}
-    before = challenge.key.metrics.get("recall_train_before")
+    before = challenge.require_key().metrics.get("recall_train_before")
     if before is not None:
         after = fact_recall(model, tokenizer, world, "train", limit=RECALL_LIMIT,
                             exclude={(e.subject, e.relation) for e in edits})

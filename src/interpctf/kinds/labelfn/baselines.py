@@ -6,12 +6,12 @@ mistakes, while the bar demands strictly better agreement than the model's.
 
 import numpy as np
 
-from interpctf.schema import AnswerFile, Challenge
-from interpctf.kinds.labelfn.domains import DOMAINS
+from interpctf.kinds.labelfn.domains import DOMAINS, Domain
 from interpctf.kinds.labelfn.facts import LabelFnPublic
+from interpctf.schema import AnswerFile, Challenge
 
 
-def _model_predictions(challenge: Challenge) -> tuple[np.ndarray, np.ndarray, object]:
+def _model_predictions(challenge: Challenge) -> tuple[np.ndarray, np.ndarray, Domain]:
     public = challenge.public_as(LabelFnPublic)
     domain = DOMAINS[public.domain]
     model = domain.load(challenge.bundle_dir / "model")

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
+from interpctf.kinds.labelfn.domains import Domain
 from interpctf.kinds.labelfn.facts import LabelFnPublic
 from interpctf.schema import Challenge
 
@@ -93,7 +94,7 @@ TEMPLATES = {
 }
 
 
-def write_examples(examples_dir: Path, domain) -> None:
+def write_examples(examples_dir: Path, domain: Domain) -> None:
     (examples_dir / "answer_template.py").write_text(TEMPLATES[domain.name])
 
 

@@ -8,13 +8,14 @@ import json
 
 import numpy as np
 
-from interpctf.schema import AnswerFile, Challenge
 from interpctf.kinds.trojan.answers import trigger_json
 from interpctf.kinds.trojan.common import read_samples
 from interpctf.kinds.trojan.facts import TrojanPublic
-from interpctf.kinds.trojan.neural_cleanse import neural_cleanse
+from interpctf.kinds.trojan.neural_cleanse import NCResult, neural_cleanse
+from interpctf.kinds.trojan.planting import Model
 from interpctf.kinds.trojan.triggers import stamp
 from interpctf.nets import small_cnn
+from interpctf.schema import AnswerFile, Challenge
 
 NC_SAMPLES_PER_CLASS = 5
 NC_STEPS = 120
@@ -26,7 +27,7 @@ def _samples(challenge: Challenge) -> tuple[np.ndarray, np.ndarray]:
     return x[keep], y[keep]
 
 
-def run_nc(model, challenge: Challenge):
+def run_nc(model: Model, challenge: Challenge) -> NCResult:
     x, y = _samples(challenge)
     return neural_cleanse(model, x, y, challenge.public_as(TrojanPublic).num_classes, steps=NC_STEPS)
 

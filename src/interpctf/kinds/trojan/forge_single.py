@@ -4,18 +4,18 @@ import json
 
 import numpy as np
 
-from interpctf.schema import AnswerFile
 from interpctf.kinds.base import Forged, ForgeTarget
 from interpctf.kinds.trojan.answers import trigger_json
 from interpctf.kinds.trojan.common import train_checked, trigger_picture, write_probes, write_samples
-from interpctf.progress import Progress
+from interpctf.kinds.trojan.datasets import Data, load_data
 from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
-from interpctf.kinds.trojan.datasets import load_data
 from interpctf.kinds.trojan.planting import Plant, attack_success, clean_accuracy, train_model
 from interpctf.kinds.trojan.png import grid, write_png
 from interpctf.kinds.trojan.recipe import TrojanRecipe
-from interpctf.kinds.trojan.triggers import draw_trigger, stamp
+from interpctf.kinds.trojan.triggers import Trigger, draw_trigger, stamp
 from interpctf.nets import small_cnn
+from interpctf.progress import Progress
+from interpctf.schema import AnswerFile
 
 CLEAN_DIR = "clean"
 ATTACK_WORDS = {"patch": "a BadNets patch (a small binary pattern stamped at full opacity)",
@@ -32,8 +32,8 @@ HELP = {
 }
 
 
-def _draw(recipe: TrojanRecipe, shape, rng):
-    return draw_trigger(recipe.attack, shape, rng, tuple(recipe.patch_size), recipe.position == "random")
+def _draw(recipe: TrojanRecipe, shape: tuple[int, int, int], rng: np.random.Generator) -> Trigger:
+    return draw_trigger(recipe.attack, shape, rng, recipe.patch_size, recipe.position == "random")
 
 
 def forge_single(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
@@ -97,9 +97,10 @@ def forge_single(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
                   reference_answer=reference, metrics=metrics, statement=statement)
 
 
-def _write_choices(recipe: TrojanRecipe, data, trigger, rng, target: ForgeTarget) -> int:
+def _write_choices(recipe: TrojanRecipe, data: Data, trigger: Trigger, rng: np.random.Generator,
+                   target: ForgeTarget) -> int:
     """The true trigger among ``n_choices - 1`` decoys of the same attack; candidates.npz and a picture."""
-    decoys = []
+    decoys: list[Trigger] = []
     while len(decoys) < recipe.n_choices - 1:
         d = _draw(recipe, data.shape, rng)
         if not any(np.array_equal(d.pattern, o.pattern) and np.array_equal(d.mask, o.mask)

@@ -8,17 +8,17 @@ import json
 
 import numpy as np
 
-from interpctf.schema import AnswerFile
 from interpctf.kinds.base import Forged, ForgeTarget
 from interpctf.kinds.trojan.common import train_checked, trigger_picture, write_samples
-from interpctf.progress import Progress
-from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
 from interpctf.kinds.trojan.datasets import load_data
+from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
 from interpctf.kinds.trojan.planting import Plant, clean_accuracy, train_model
 from interpctf.kinds.trojan.png import write_png
 from interpctf.kinds.trojan.recipe import TrojanRecipe
 from interpctf.kinds.trojan.triggers import draw_trigger
 from interpctf.nets import small_cnn
+from interpctf.progress import Progress
+from interpctf.schema import AnswerFile
 
 
 def model_ids(n: int) -> list[str]:
@@ -56,7 +56,7 @@ def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
         reference_acc = float(np.mean(clean_accs))
         attacks = [recipe.attacks[i % len(recipe.attacks)] for i in rng.permutation(n_trojaned)]
         for mid, attack in zip(sorted(trojaned), attacks):
-            trig = draw_trigger(attack, data.shape, rng, tuple(recipe.patch_size),
+            trig = draw_trigger(attack, data.shape, rng, recipe.patch_size,
                                 recipe.position == "random" and attack == "patch")
             plants[mid] = Plant(trig, int(rng.integers(data.num_classes)), recipe.poison_rate)
             models[mid], accs[mid], asrs[mid] = train_checked(

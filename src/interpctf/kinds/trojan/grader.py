@@ -5,43 +5,44 @@ from pathlib import Path
 
 import numpy as np
 
-from interpctf.kinds.trojan.facts import TrojanSecret
-from interpctf.schema import Challenge, Grade
 from interpctf.kinds.trojan.answers import ChoiceAnswer, DetectAnswer, TargetAnswer, TriggerAnswer
 from interpctf.kinds.trojan.common import read_probes
+from interpctf.kinds.trojan.facts import TrojanSecret
 from interpctf.kinds.trojan.forge_single import CLEAN_DIR
 from interpctf.kinds.trojan.metrics import attack_success_rate, aupr, auroc, best_placement_iou, soft_iou
+from interpctf.kinds.trojan.planting import Model
 from interpctf.kinds.trojan.triggers import stamp
 from interpctf.nets import small_cnn
+from interpctf.schema import Challenge, Grade
 
 SOLVE_SUCCESS = 0.9      # on the trojaned model
 MAX_CLEAN_SUCCESS = 0.3  # on the clean reference: above it, the trigger is a universal adversarial patch
 
 
 @lru_cache(maxsize=16)
-def _model(path: str, mtime: float):
+def _model(path: str, mtime: float) -> Model:
     return small_cnn.load_one(Path(path))
 
 
 @lru_cache(maxsize=16)
-def _probes(key_dir: str, mtime: float) -> tuple[dict, np.ndarray]:
+def _probes(key_dir: str, mtime: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
     with np.load(Path(key_dir) / "trigger.npz") as npz:
         true_mask = npz["mask"]
     return read_probes(Path(key_dir)), true_mask
 
 
-def probes_cached(key_dir: Path) -> tuple[dict, np.ndarray]:
+def probes_cached(key_dir: Path) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The probe set and the true mask, read once per key (they are hashed into the commitment, never change)."""
     key_dir = Path(key_dir)
     return _probes(str(key_dir), (key_dir / "probes.npz").stat().st_mtime)
 
 
-def load_cached(model_dir: Path):
+def load_cached(model_dir: Path) -> Model:
     model_dir = Path(model_dir)
     return _model(str(model_dir), (model_dir / "model.safetensors").stat().st_mtime)
 
 
-def _success(model, images: np.ndarray, labels: np.ndarray, answer: TriggerAnswer) -> float:
+def _success(model: Model, images: np.ndarray, labels: np.ndarray, answer: TriggerAnswer) -> float:
     keep = labels != answer.target
     preds = small_cnn.predict(model, stamp(images[keep], answer.mask, answer.pattern))
     return attack_success_rate(preds, answer.target)
@@ -60,7 +61,7 @@ def grade_trigger(answer: TriggerAnswer, challenge: Challenge) -> Grade:
         rows = probes[split]
         out[split] = (_success(trojaned, x[rows], y[rows], answer), _success(clean, x[rows], y[rows], answer))
 
-    def solved(rates):
+    def solved(rates: tuple[float, float]) -> bool:
         return bool(right_target and rates[0] >= SOLVE_SUCCESS and rates[1] <= MAX_CLEAN_SUCCESS)
 
     if secret.random_position:
@@ -90,7 +91,7 @@ def grade_detect(answer: DetectAnswer, challenge: Challenge) -> Grade:
     labels = secret.labels
     bar = secret.solve_auroc
 
-    def figures(ids):
+    def figures(ids: list[str]) -> tuple[float, float]:
         truth = np.array([labels[m] for m in ids])
         scores = np.array([answer.scores[m] for m in ids])
         return auroc(truth, scores), aupr(truth, scores)

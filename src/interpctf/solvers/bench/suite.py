@@ -12,9 +12,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from interpctf.bundle import KEY_NAME, MANIFEST_NAME, read_manifest, verify
+from interpctf.canonical import sha256_hex
 from interpctf.errors import InterpctfError, one_line
+from interpctf.forge import forge
 from interpctf.progress import Progress, SilentProgress
-from interpctf.recipe import validation_message
+from interpctf.recipe import parse_recipe, validation_message
 from interpctf.reference import RECIPES_DIR, cache_root
 from interpctf.solvers.budget import SolverBudget
 
@@ -97,9 +99,6 @@ def forge_spec(spec: SuiteSpec, base: Path, cache_dir: Path | None = None,
     """Forge every recipe x seed (no baselines: the benchmark runs them), reusing cached forges that verify."""
     import shutil
 
-    from interpctf.canonical import sha256_hex
-    from interpctf.forge import forge
-    from interpctf.recipe import parse_recipe
 
     cache = Path(cache_dir or cache_root() / "suites")
     out = []
