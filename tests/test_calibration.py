@@ -6,9 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from interpctf.bundle import read_manifest, verify
-from interpctf.schema import CalibrationRun
 from interpctf.calibration import calibration_text, summarize
 from interpctf.cli import app
+from interpctf.schema import CalibrationRun
 
 TINY = """kind: labelfn
 title: tiny

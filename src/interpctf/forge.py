@@ -18,7 +18,6 @@ from pathlib import Path
 from interpctf import __version__
 from interpctf.bars import Attempt, QualityRecord, QualitySummary, check_bars, evaluate, failure_message
 from interpctf.bundle import KEY_FILES_DIR, KEY_NAME, MANIFEST_NAME, file_hashes, open_challenge
-from interpctf.schema import BaselineResult, Key, Manifest, ReferenceAnswer
 from interpctf.calibration import run_baselines as run_baselines_on, run_solvers, summarize as summarize_calibration
 from interpctf.canonical import sha256_hex
 from interpctf.card import render_card
@@ -26,6 +25,7 @@ from interpctf.errors import BadRecipe, InterpctfError
 from interpctf.kinds import get_kind
 from interpctf.kinds.base import Forged, ForgeTarget, Recipe
 from interpctf.progress import Progress, SilentProgress
+from interpctf.schema import BaselineResult, Key, Manifest, ReferenceAnswer
 
 OUTPUTS = ("bundle", KEY_NAME, KEY_FILES_DIR)
 

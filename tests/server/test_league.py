@@ -10,8 +10,8 @@ from datetime import timedelta
 from conftest import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, admin, now, player, wait_graded
 from league_helpers import key_needles, league_spec, set_round, tiny_upload, walk_gets, wait_proposal
 
-from interpctf.schema import Key
 from interpctf.bundle import verify
+from interpctf.schema import Key
 
 
 def _league(server_factory):

@@ -14,15 +14,15 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import delete, select
 
-from interpctf.schema import Key
 from interpctf.bundle import read_manifest, unpack, verify
 from interpctf.errors import InterpctfError, one_line
 from interpctf.intake.models import check_models
 from interpctf.recipe import parse_recipe
+from interpctf.schema import Key
+from interpctf.server import league_jobs
 from interpctf.server.accounts import require_team
 from interpctf.server.errors import ApiError, bad_request, conflict, forbidden, not_found
 from interpctf.server.event_spec import ChallengeSpec
-from interpctf.server import league_jobs
 from interpctf.server.league_caps import check_caps
 from interpctf.server.league_jobs import FORGED_DIR
 from interpctf.server.models import (Challenge, LeagueProposal, LeagueRound, Team, User, Variant, utcnow)

@@ -8,11 +8,11 @@ import yaml
 from interpctf.bundle import open_challenge, read_key
 from interpctf.errors import BadBundle
 from interpctf.grading import check_plant, grade_file
-from interpctf.schema import AnswerFile
 from interpctf.kinds.labelfn.domains import DOMAINS
 from interpctf.kinds.labelfn.probes import Probes
 from interpctf.recipe import load_recipe, parse_recipe
 from interpctf.reference import recipe_path
+from interpctf.schema import AnswerFile
 
 FAST_STEPS = 800
 BAR = 0.95  # the mnist domain's default min_heldout_accuracy

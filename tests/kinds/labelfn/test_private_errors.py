@@ -9,9 +9,9 @@ import pytest
 
 from interpctf.bundle import open_challenge
 from interpctf.grading import grade_file
-from interpctf.schema import AnswerFile
 from interpctf.kinds.labelfn.domains import DOMAINS
 from interpctf.kinds.labelfn.probes import Probes
+from interpctf.schema import AnswerFile
 
 
 @pytest.fixture(scope="module")

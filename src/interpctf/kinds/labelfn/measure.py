@@ -7,10 +7,10 @@ predictions on the probe inputs it never trained on give its held-out accuracy w
 
 import numpy as np
 
-from interpctf.schema import Challenge
 from interpctf.kinds.labelfn.domains import DOMAINS
 from interpctf.kinds.labelfn.facts import LabelFnPublic, LabelFnSecret
 from interpctf.kinds.labelfn.probes import Probes
+from interpctf.schema import Challenge
 
 
 def measure_heldout(challenge: Challenge) -> dict[str, float]:

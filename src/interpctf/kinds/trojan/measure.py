@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from interpctf.schema import Challenge
 from interpctf.kinds.trojan.common import read_probes
 from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
 from interpctf.kinds.trojan.forge_single import CLEAN_DIR
 from interpctf.kinds.trojan.planting import attack_success, clean_accuracy
 from interpctf.kinds.trojan.triggers import Trigger
 from interpctf.nets import small_cnn
+from interpctf.schema import Challenge
 
 
 def measure_single(challenge: Challenge) -> dict[str, float]:

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import numpy as np
 
-from interpctf.schema import AnswerFile
+from interpctf.data.pairs import all_pairs
+from interpctf.kinds.labelfn.baselines import tree_source
 from interpctf.kinds.labelfn.solvers import prototype, search
 from interpctf.kinds.labelfn.solvers.oracle import Oracle, confidence_weights
 from interpctf.kinds.labelfn.solvers.pair_features import pair_features
+from interpctf.schema import AnswerFile
 from interpctf.solvers.budget import QueryMeter, SolverBudget
 from interpctf.solvers.entry import SolverEntry
 
@@ -31,8 +33,6 @@ def _sample(n: int, meter: QueryMeter, seed: int = 0) -> np.ndarray:
 
 
 def solve_pairs(oracle: Oracle) -> tuple[str, search.Candidate]:
-    from interpctf.data.pairs import all_pairs
-
     p = oracle.public.p
     inputs = all_pairs(p)[_sample(p * p, oracle.meter)]
     labels, margins = oracle.query(inputs)
@@ -61,7 +61,6 @@ def solve_digits(oracle: Oracle) -> str:
     rule = prototype.best_prototype(np.asarray(real), images, labels, weights)
     if rule.band.agreement >= PROTOTYPE_FIT:
         return prototype.prototype_source(rule)
-    from interpctf.kinds.labelfn.baselines import tree_source
 
     return tree_source(images.reshape(len(images), -1), labels)
 

@@ -5,8 +5,8 @@ import pytest
 
 from interpctf.bundle import open_challenge
 from interpctf.grading import grade_file
-from interpctf.solvers.budget import SolverBudget, BudgetExceeded, QueryMeter
 from interpctf.kinds.labelfn.solvers.bands import apply_band, fit_band
+from interpctf.solvers.budget import SolverBudget, BudgetExceeded, QueryMeter
 from interpctf.solvers.registry import get_solver
 
 
