@@ -30,9 +30,10 @@ TestLabelfn = kind_contract("labelfn", query=_labelfn_query)
 # baseline) is known to reverse; the card says so ("A white-box baseline solves this"), and the check is an xfail.
 TestTrojan = kind_contract("trojan", marks=[pytest.mark.slow], solving_baselines={
     "neural_cleanse": "Neural Cleanse reverses the reference recipe's fixed corner patch (white-box; on the card)"})
-# The edit kind forges on the reference world model, which trains for several minutes from an empty cache (CI's
-# case; INTERPCTF_CACHE keeps it between runs), so its contract runs with the slow tests.
-TestEdit = kind_contract("edit", query=_edit_query, marks=[pytest.mark.slow])
+# The edit kind forges on the reference world model, which trains for 7 to 20 minutes from an empty cache (CI's
+# case; INTERPCTF_CACHE keeps it between runs), past pytest's 600 s limit on a busy machine: its contract runs with
+# the slow tests, with an hour for the forge.
+TestEdit = kind_contract("edit", query=_edit_query, marks=[pytest.mark.slow, pytest.mark.timeout(3600)])
 
 CONTRACTS = {TestLabelfn.kind_name, TestTrojan.kind_name, TestEdit.kind_name}
 

@@ -67,9 +67,12 @@ def _server_helpers():
     """tests/server/conftest.py's helpers (make_server, player, wait_graded) as a module of its own name."""
     folder = ROOT / "tests" / "server"
     sys.path.insert(0, str(folder))  # its own imports (tiny) resolve as when pytest loads it
-    spec = importlib.util.spec_from_file_location("interpctf_server_test_helpers", folder / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec = importlib.util.spec_from_file_location("interpctf_server_test_helpers", folder / "conftest.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(folder))  # so no later `import conftest` finds the server's by accident
     return module
 
 

@@ -15,13 +15,16 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 import pytest
 
 from interpctf.canonical import sha256_hex
 from interpctf.errors import BadAnswer, InterpctfError
 from interpctf.testing.leaks import leaks
+
+if TYPE_CHECKING:
+    from interpctf.kinds import AnyKind
 
 # Answers no kind can grade: each must be refused at parsing with a one-line BadAnswer.
 MALFORMED_ANSWERS = {
@@ -62,7 +65,7 @@ def _one_line(message: str) -> None:
     assert "Traceback" not in message and 'File "' not in message, f"the error message holds a traceback: {message!r}"
 
 
-def _load_recipe(kind_cls: type, recipe: Any) -> Any:
+def _load_recipe(kind_cls: "type[AnyKind]", recipe: Any) -> Any:
     from interpctf.kinds.base import Recipe
     from interpctf.recipe import load_recipe, parse_recipe
 
