@@ -8,6 +8,7 @@ demo: setup
 	.venv/bin/interpctf demo
 
 test: setup
+	.venv/bin/python -m mypy
 	.venv/bin/python -m pytest -q
 
 test-all: setup

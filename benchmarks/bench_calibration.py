@@ -31,7 +31,7 @@ from interpctf.recipe import parse_recipe
 from interpctf.reference import recipe_path
 from interpctf.solvers.anchors import trivial
 from interpctf.solvers.bench.metrics import normalize
-from interpctf.solvers.budget import Budget
+from interpctf.solvers.budget import SolverBudget
 
 
 def calibrate_seed(name: str, seed: int, where: Path) -> tuple[dict, float, float, float]:
@@ -42,7 +42,7 @@ def calibrate_seed(name: str, seed: int, where: Path) -> tuple[dict, float, floa
     out = forge(parse_recipe(data, name), where / f"{name}-{seed}", name, calibrate=True)[0]
     seconds = time.perf_counter() - start
     challenge = open_challenge(out / "bundle", out / "key.json")
-    floor = grade_file(None, trivial(out / "bundle", Budget(seconds=60)), challenge).public_score
+    floor = grade_file(None, trivial(out / "bundle", SolverBudget(seconds=60)), challenge).public_score
     top = grade_file(None, challenge.key.reference_answer.file(), challenge).public_score
     return challenge.manifest.calibration.runs, floor, top, seconds
 

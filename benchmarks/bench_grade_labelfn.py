@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from interpctf.bundle import open_challenge, read_key
 from interpctf.data.pairs import all_pairs
 from interpctf.grading import grade_file
-from interpctf.kinds.base import AnswerFile
 from interpctf.kinds.labelfn.rule import apply_rule, compile_rule
 from interpctf.reference import forged_reference
+from interpctf.schema import AnswerFile
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ import numpy as np
 
 from interpctf.bundle import unpack
 from interpctf.kinds import get_kind
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 
 
 def measure(call) -> tuple[float, float, str]:

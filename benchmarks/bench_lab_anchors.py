@@ -12,11 +12,12 @@ model first if it is not cached)
 import sys
 import time
 
-from interpctf.lab.calibrate import calibrate
-from interpctf.lab.tasks import TASKS
+from interpctf.lab.anchors import measure_anchors
+from interpctf.lab.tasks import task_classes
 
 
 def main() -> None:
+    TASKS = task_classes()
     names = sys.argv[1:] or sorted(TASKS)
     unknown = [n for n in names if n not in TASKS]
     if unknown:
@@ -25,7 +26,7 @@ def main() -> None:
         task = TASKS[name]
         low, high = task.anchors
         start = time.perf_counter()
-        measured = calibrate(name)
+        measured = measure_anchors(name)
         seconds = time.perf_counter() - start
         base, ref = (measured[w][task.score_metric] for w in ("baseline", "reference"))
         on_scale = [(v - low) / (high - low) for v in (base, ref)]

@@ -73,7 +73,7 @@ def run_lab(samples: int, threads: int, dead_window: int) -> dict:
 
     from interpctf.lab import metrics as M
     from interpctf.lab.config import parse_config
-    from interpctf.lab.tasks.base import Budget
+    from interpctf.lab.tasks.base import TaskBudget
     from interpctf.lab.tasks.toy import ToyData, ToyTask
     from interpctf.lab.train import train
 
@@ -85,7 +85,7 @@ def run_lab(samples: int, threads: int, dead_window: int) -> dict:
     # Identical stream: the lab's trainer draws from its own seeded rng, so feed it the benchmark's one instead.
     rng = np.random.default_rng(TRAIN_SEED)
     data.sample = lambda b, _rng: (lambda x: (x, x))(data.gen.sample(b, rng))
-    result = train(cfg, data, Budget(max_steps=steps, max_seconds=1e9, max_width=512))
+    result = train(cfg, data, TaskBudget(max_steps=steps, max_seconds=1e9, max_width=512))
     x, _ = data.gen.sample(EVAL_N, np.random.default_rng(EVAL_SEED), with_codes=True)
     with torch.no_grad():
         codes = result.sae.encode(x)

@@ -138,7 +138,7 @@ def small_pairs(seed: int) -> dict[str, float]:
     from interpctf.forge import forge
     from interpctf.grading import grade_file
     from interpctf.recipe import parse_recipe
-    from interpctf.solvers.budget import Budget
+    from interpctf.solvers.budget import SolverBudget
     from interpctf.solvers.registry import get_solver
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -148,7 +148,7 @@ def small_pairs(seed: int) -> dict[str, float]:
         out = forge(parse_recipe({**SMALL_PAIRS, "seed": seed}), Path(tmp) / "out", "small", run_baselines=False)[0]
         challenge = open_challenge(out / "bundle", out / "key.json")
         reference = grade_file(None, challenge.key.reference_answer.file(), challenge)
-        found = grade_file(None, get_solver("labelfn/rulesearch").run(out / "bundle", Budget()), challenge)
+        found = grade_file(None, get_solver("labelfn/rulesearch").run(out / "bundle", SolverBudget()), challenge)
     return {"model_agreement_with_secret": reference.details["model_agreement_with_secret"],
             "rulesearch_score": found.score, "rulesearch_solved": float(found.solved)}
 

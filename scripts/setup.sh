@@ -31,3 +31,4 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
+.venv/bin/python -c "import importlib.metadata as m; m.distribution('interpctf-kind-parity')" 2>/dev/null || .venv/bin/python -m pip install -q --no-deps -e examples/interpctf-kind-parity  # the example third-party kind (its tests run in tests/testing)

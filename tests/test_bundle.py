@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from interpctf.bundle import Key, ReferenceAnswer, pack, read_key, read_manifest, unpack, verify
+from interpctf.bundle import pack, read_key, read_manifest, unpack, verify
 from interpctf.canonical import canonical_json, sha256_hex
 from interpctf.errors import BadBundle
+from interpctf.schema import Key, ReferenceAnswer
 
 
 def test_canonical_json_is_order_independent_and_compact():

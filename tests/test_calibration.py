@@ -6,8 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from interpctf.bundle import read_manifest, verify
-from interpctf.calibration import CalibrationRun, calibration_text, summarize
+from interpctf.calibration import calibration_text, summarize
 from interpctf.cli import app
+from interpctf.schema import CalibrationRun
 
 TINY = """kind: labelfn
 title: tiny

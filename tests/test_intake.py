@@ -9,7 +9,6 @@ import tarfile
 import tracemalloc
 import zlib
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -19,7 +18,9 @@ from interpctf.errors import BadAnswer, BadBundle
 from interpctf.intake.arrays import ArraySpec, read_npz, read_safetensors_header
 from interpctf.intake.models import GPT2Config, check_models
 from interpctf.kinds import get_kind
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
+
+from fakes import fake_challenge
 
 MEMORY_CAP = 100 << 20
 
@@ -39,7 +40,7 @@ def _peak(call) -> tuple[BaseException | None, int]:
 
 def _trigger_challenge(c=3, size=32):
     public = {"answer": "trigger", "input_shape": [c, size, size], "num_classes": 10, "mask_budget": 100.0}
-    return SimpleNamespace(manifest=SimpleNamespace(public=public))
+    return fake_challenge("trojan", {"dataset": "digits", **public})
 
 
 def _npz(**arrays) -> bytes:
@@ -273,12 +274,16 @@ def test_the_families_models_pass_with_their_exact_parameter_counts(tmp_path):
 
 
 def test_every_model_family_has_an_intake_check():
-    """A family added to interpctf.nets must say, here, which configs it accepts and how many parameters they build."""
-    from interpctf import nets
+    """A family a kind declares must say, here, which configs it accepts and how many parameters they build."""
     from interpctf.intake import models
+    from interpctf.kinds import kind_class
+    from interpctf.registry import registry
 
-    assert set(models.FAMILIES) == set(nets.FAMILIES)
-    assert {f for fams in models.KIND_FAMILIES.values() for f in fams} == set(nets.FAMILIES)
+    families = registry.names("model_families")
+    assert set(models.FAMILIES) == set(families)
+    assert {f for fams in models.KIND_FAMILIES.values() for f in fams} == set(families)
+    assert {k: set(f) for k, f in models.KIND_FAMILIES.items()} == {
+        k: set(kind_class(k).model_families) for k in models.KIND_FAMILIES}
 
 
 def _config_bundle(tmp_path: Path, config: dict) -> Path:

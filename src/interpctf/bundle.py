@@ -13,90 +13,25 @@ Layout of a forged challenge::
 so the commitment pins the exact published model and the private files too.
 """
 
-import base64
 import gzip
-
 import os
 import shutil
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from interpctf.bars import QualityRecord, QualitySummary
-from interpctf.calibration import Calibration
-from interpctf.canonical import canonical_json, sha256_file, sha256_hex
+from interpctf.canonical import sha256_file
 from interpctf.errors import BadBundle, one_line
 from interpctf.intake.archives import checked_members
-from interpctf.kinds.base import AnswerFile, Challenge
+from interpctf.schema import Challenge, Key, Manifest
 
 MANIFEST_NAME = "challenge.json"
 KEY_NAME = "key.json"
 KEY_FILES_DIR = "key-files"
-COMMITMENT_SCHEME = "sha256(canonical_json(key))"
-
-
-class BaselineResult(BaseModel):
-    score: float
-    solved: bool
-
-
-class Manifest(BaseModel):
-    """``challenge.json``: everything public about one challenge variant."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    challenge: str
-    variant: int = 0
-    variants: int = 1
-    kind: str
-    title: str
-    statement: str
-    answer_format: str
-    answer_help: str
-    public: dict[str, Any] = Field(default_factory=dict)
-    commitment: str
-    commitment_scheme: str = COMMITMENT_SCHEME
-    baselines: dict[str, BaselineResult] = Field(default_factory=dict)
-    calibration: Calibration | None = None  # set by ``forge --calibrate``; outside the key, like the baselines
-    quality: QualitySummary | None = None  # the quality bars and the kept model's figures (forged since bars)
-    interpctf_version: str
-
-
-class ReferenceAnswer(BaseModel):
-    filename: str
-    data_b64: str
-
-    @classmethod
-    def of(cls, answer: AnswerFile) -> "ReferenceAnswer":
-        return cls(filename=answer.filename, data_b64=base64.b64encode(answer.data).decode())
-
-    def file(self) -> AnswerFile:
-        return AnswerFile(self.filename, base64.b64decode(self.data_b64))
-
-
-class Key(BaseModel):
-    """``key.json``: the secret. Revealed after an event; anyone can then check it against the commitment."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    kind: str
-    salt: str
-    secret: dict[str, Any]
-    reference_answer: ReferenceAnswer
-    metrics: dict[str, float] = Field(default_factory=dict)
-    bundle_files: dict[str, str]
-    key_files: dict[str, str] = Field(default_factory=dict)
-    # Bars and every forging attempt. Keys forged before bars have none: left out of every dump while absent, so
-    # such keys serialize, and hash, to the same bytes as when they were committed.
-    quality: QualityRecord | None = Field(default=None, exclude_if=lambda value: value is None)
-
-    def commitment(self) -> str:
-        return sha256_hex(canonical_json(self.model_dump(mode="json")))
+Model = TypeVar("Model", bound=BaseModel)
 
 
 def file_hashes(root: Path, skip: set[str] = frozenset()) -> dict[str, str]:
@@ -111,7 +46,7 @@ def file_hashes(root: Path, skip: set[str] = frozenset()) -> dict[str, str]:
     return out
 
 
-def _read_model(path: Path, model: type[BaseModel], what: str) -> Any:
+def _read_model(path: Path, model: type[Model], what: str) -> Model:
     try:
         return model.model_validate_json(path.read_bytes())
     except FileNotFoundError:
@@ -264,7 +199,6 @@ def pack_bytes(bundle: Path) -> bytes:
 
 
 __all__ = [
-    "Manifest", "Key", "ReferenceAnswer", "BaselineResult", "VerifyReport", "read_manifest", "read_key",
-    "open_challenge", "verify", "pack", "unpack", "pack_bytes", "file_hashes", "bundle_root", "key_path",
-    "MANIFEST_NAME", "KEY_NAME", "KEY_FILES_DIR"
+    "VerifyReport", "read_manifest", "read_key", "open_challenge", "verify", "pack", "unpack", "pack_bytes",
+    "file_hashes", "bundle_root", "key_path", "MANIFEST_NAME", "KEY_NAME", "KEY_FILES_DIR"
 ]

@@ -5,31 +5,16 @@ The "streetlight" check: a challenge that a black-box baseline solves can be won
 alone, without any interpretability. Figures are on the public probe split, like the manifest's baselines.
 """
 
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import Callable
 
 from interpctf.errors import one_line
-from interpctf.kinds.base import BaselineAccess, Challenge, Kind
+from interpctf.grading import grade_file
+from interpctf.kinds import AnyKind, get_kind
+from interpctf.schema import BaselineAccess, Calibration, CalibrationRun, Challenge
+from interpctf.solvers.budget import SolverBudget
+from interpctf.solvers.registry import solvers_for
 
-
-class CalibrationRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    access: BaselineAccess
-    score: float
-    solved: bool
-    error: str | None = None  # the baseline crashed: recorded, and it counts as not solving
-
-
-class Calibration(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    split: Literal["public"] = "public"
-    black_box_solvable: bool
-    white_box_solvable: bool
-    solved_by: dict[BaselineAccess, list[str]] = Field(default_factory=dict)
-    runs: dict[str, CalibrationRun] = Field(default_factory=dict)
+OnDone = Callable[[], object] | None
 
 
 def summarize(runs: dict[str, CalibrationRun]) -> Calibration:
@@ -40,11 +25,9 @@ def summarize(runs: dict[str, CalibrationRun]) -> Calibration:
                        white_box_solvable=bool(solved_by["white-box"]), solved_by=solved_by, runs=runs)
 
 
-def run_baselines(kind: Kind, challenge: Challenge, on_done=None) -> dict[str, CalibrationRun]:
+def run_baselines(kind: AnyKind, challenge: Challenge, on_done: OnDone = None) -> dict[str, CalibrationRun]:
     """Grade every baseline of ``kind`` on ``challenge`` (which holds the key); baselines see only the bundle."""
-    from interpctf.grading import grade_file
-
-    public_view = Challenge(bundle_dir=challenge.bundle_dir, manifest=challenge.manifest)
+    public_view = challenge.public_view()
     runs = {}
     for name, solve in kind.baselines().items():
         access = kind.baseline_access(name)
@@ -58,14 +41,9 @@ def run_baselines(kind: Kind, challenge: Challenge, on_done=None) -> dict[str, C
     return runs
 
 
-def run_solvers(challenge: Challenge, seconds: float = 300.0, on_done=None) -> dict[str, CalibrationRun]:
+def run_solvers(challenge: Challenge, seconds: float = 300.0, on_done: OnDone = None) -> dict[str, CalibrationRun]:
     """Grade the registered solvers of the challenge's kind that are not its baselines (e.g. a rule search):
     a challenge one of them solves from the outside is as streetlight-prone as one a baseline solves."""
-    from interpctf.grading import grade_file
-    from interpctf.kinds import get_kind
-    from interpctf.solvers.budget import Budget
-    from interpctf.solvers.registry import solvers_for
-
     kind = get_kind(challenge.manifest.kind)
     wrapped = {f"{kind.name}/{name}" for name in kind.baselines()}
     runs = {}
@@ -73,7 +51,7 @@ def run_solvers(challenge: Challenge, seconds: float = 300.0, on_done=None) -> d
         if entry.kind is None or name in wrapped or entry.access == "key":
             continue
         try:
-            answer = entry.run(challenge.bundle_dir, Budget(seconds=seconds))
+            answer = entry.run(challenge.bundle_dir, SolverBudget(seconds=seconds))
             grade = grade_file(kind, answer, challenge)
             runs[name] = CalibrationRun(access=entry.access, score=round(grade.public_score, 4),
                                         solved=grade.public_solved)
@@ -103,6 +81,4 @@ def calibration_text(calibration: Calibration | None) -> str:
 
 def calibrate(challenge: Challenge) -> Calibration:
     """Calibrate a forged challenge (opened with its key) by its kind's baselines and stronger solvers."""
-    from interpctf.kinds import get_kind
-
     return summarize({**run_baselines(get_kind(challenge.manifest.kind), challenge), **run_solvers(challenge)})

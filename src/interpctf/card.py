@@ -1,7 +1,8 @@
 """The challenge card (the bundle's README.md): what the challenge is, how to load the model, how to answer."""
 
 from interpctf.calibration import calibration_text
-from interpctf.kinds.base import Challenge, Kind
+from interpctf.kinds.base import Kind
+from interpctf.schema import Challenge
 
 
 def _baselines_table(challenge: Challenge) -> str:

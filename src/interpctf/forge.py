@@ -17,10 +17,7 @@ from pathlib import Path
 
 from interpctf import __version__
 from interpctf.bars import Attempt, QualityRecord, QualitySummary, check_bars, evaluate, failure_message
-from interpctf.bundle import (
-    KEY_FILES_DIR, KEY_NAME, MANIFEST_NAME, BaselineResult, Key, Manifest, ReferenceAnswer, file_hashes,
-    open_challenge,
-)
+from interpctf.bundle import KEY_FILES_DIR, KEY_NAME, MANIFEST_NAME, file_hashes, open_challenge
 from interpctf.calibration import run_baselines as run_baselines_on, run_solvers, summarize as summarize_calibration
 from interpctf.canonical import sha256_hex
 from interpctf.card import render_card
@@ -28,6 +25,7 @@ from interpctf.errors import BadRecipe, InterpctfError
 from interpctf.kinds import get_kind
 from interpctf.kinds.base import Forged, ForgeTarget, Recipe
 from interpctf.progress import Progress, SilentProgress
+from interpctf.schema import BaselineResult, Key, Manifest, ReferenceAnswer
 
 OUTPUTS = ("bundle", KEY_NAME, KEY_FILES_DIR)
 
@@ -143,14 +141,14 @@ def _publish(kind, recipe: Recipe, forged: Forged, quality: QualityRecord, varia
              challenge: str, progress: Progress, run_baselines: bool, calibrate: bool) -> None:
     """Write the key, manifest and card of the kept attempt; baselines and calibration run on it alone."""
     bundle_dir = where / "bundle"
-    key = Key(id=cid, kind=kind.name, salt=secrets.token_hex(32), secret=forged.secret,
+    key = Key(id=cid, kind=kind.name, salt=secrets.token_hex(32), secret=forged.secret.stored(),
               reference_answer=ReferenceAnswer.of(forged.reference_answer), metrics=forged.metrics,
               bundle_files=file_hashes(bundle_dir), key_files=file_hashes(where / KEY_FILES_DIR), quality=quality)
     summary = QualitySummary(checks=evaluate(quality.bars, forged.metrics), attempts=len(quality.attempts),
                              max_attempts=quality.max_attempts)
     manifest = Manifest(id=cid, challenge=challenge, variant=variant, variants=recipe.variants, kind=kind.name,
                         title=recipe.title, statement=recipe.statement or forged.statement, answer_format=forged.answer_format,
-                        answer_help=forged.answer_help, public=forged.public, commitment=key.commitment(),
+                        answer_help=forged.answer_help, public=forged.public.stored(), commitment=key.commitment(),
                         quality=summary, interpctf_version=__version__)
     (where / KEY_NAME).write_text(key.model_dump_json(indent=1))
     _write_manifest(bundle_dir, manifest)

@@ -1,23 +1,21 @@
 """Grading an answer file against a challenge: parse (clear error on bad input), then the kind's grader."""
 
-from interpctf.bars import BarCheck
-from interpctf.grade import Grade
-from interpctf.kinds import get_kind
-from interpctf.kinds.base import AnswerFile, Challenge, Kind
+from interpctf.kinds import AnyKind, get_kind
+from interpctf.schema import AnswerFile, BarCheck, Challenge, Grade
 
 
-def grade_file(kind: Kind | None, answer: AnswerFile, challenge: Challenge) -> Grade:
+def grade_file(kind: AnyKind | None, answer: AnswerFile, challenge: Challenge) -> Grade:
     """Grade ``answer``; raises :class:`interpctf.errors.BadAnswer` if it cannot be parsed at all."""
     kind = kind or get_kind(challenge.manifest.kind)
     parsed = kind.parse_answer(answer, challenge)
     return kind.grade(parsed, challenge)
 
 
-def check_plant(challenge: Challenge) -> dict:
+def check_plant(challenge: Challenge) -> dict[str, object]:
     """Grade the key's own reference answer (must be solved) and every baseline (should not be)."""
     kind = get_kind(challenge.manifest.kind)
-    reference = grade_file(kind, challenge.key.reference_answer.file(), challenge)
-    public_view = Challenge(bundle_dir=challenge.bundle_dir, manifest=challenge.manifest)
+    reference = grade_file(kind, challenge.require_key().reference_answer.file(), challenge)
+    public_view = challenge.public_view()
     baselines = {name: grade_file(kind, solve(public_view), challenge) for name, solve in kind.baselines().items()}
     return {"reference": reference, "baselines": baselines}
 
@@ -25,13 +23,14 @@ def check_plant(challenge: Challenge) -> dict:
 def recheck_bars(challenge: Challenge) -> list[BarCheck]:
     """The key's quality bars against figures re-measured from the published model (``Kind.measure``); a figure
     the kind does not re-measure is the one recorded in the key. Empty for keys forged before bars."""
-    quality = challenge.key.quality
+    key = challenge.require_key()
+    quality = key.quality
     if quality is None:
         return []
     measured = get_kind(challenge.manifest.kind).measure(challenge)
     checks = []
     for bar in quality.bars:
         source = "measured" if bar.metric in measured else "recorded"
-        figure = measured.get(bar.metric, challenge.key.metrics.get(bar.metric))
+        figure = measured.get(bar.metric, key.metrics.get(bar.metric))
         checks.append(BarCheck(bar=bar, figure=figure, met=bar.met(figure), source=source))
     return checks

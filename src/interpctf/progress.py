@@ -1,6 +1,6 @@
 """Progress reporting for long steps. The library reports through this protocol; the CLI draws rich bars."""
 
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Iterator, Protocol
 
 
@@ -11,7 +11,7 @@ class Step(Protocol):
 
 
 class Progress(Protocol):
-    def step(self, description: str, total: float | None = None) -> "StepContext": ...
+    def step(self, description: str, total: float | None = None) -> AbstractContextManager[Step]: ...
 
 
 class _SilentStep:
@@ -29,5 +29,3 @@ class SilentProgress:
     def step(self, description: str, total: float | None = None) -> Iterator[Step]:
         yield _SilentStep()
 
-
-StepContext = object  # a context manager yielding a Step

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 from interpctf.bundle import KEY_NAME, verify
+from interpctf.canonical import sha256_hex
 from interpctf.errors import InterpctfError
 from interpctf.forge import forge
 from interpctf.progress import Progress
@@ -30,8 +31,6 @@ def forged_reference(name: str, cache_dir: Path | None = None, progress: Progres
 
     The cache is keyed by the recipe's text, so editing a recipe forges it again.
     """
-    from interpctf.canonical import sha256_hex
-
     path = recipe_path(name)
     digest = sha256_hex(path.read_bytes())[:12]
     out = Path(cache_dir or cache_root() / "reference") / f"{name}-{digest}"

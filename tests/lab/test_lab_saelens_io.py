@@ -12,7 +12,7 @@ from safetensors.torch import load_file
 
 from interpctf.lab.config import parse_config
 from interpctf.lab.saelens_io import load_sae, save_sae
-from interpctf.lab.saes import ARCHITECTURES, build_sae
+from interpctf.lab.saes import architectures, build_sae
 
 SAELENS_PYTHON = Path(os.environ.get("INTERPCTF_SAELENS_PYTHON", "/tmp/saelens-venv/bin/python"))
 EXPECTED = {"relu": ("standard", {"W_enc", "W_dec", "b_enc", "b_dec"}),
@@ -35,7 +35,7 @@ def _trained_like(arch, transcoder=False):
     return sae
 
 
-@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+@pytest.mark.parametrize("arch", sorted(architectures()))
 def test_layout_names_and_round_trip(arch, tmp_path):
     sae = _trained_like(arch)
     save_sae(sae, tmp_path)
@@ -89,7 +89,7 @@ def test_saelens_itself_loads_our_files(tmp_path):
     """SAELens 6 loads each saved SAE and computes the same outputs (it lives in its own venv: its pins are not
     the project's)."""
     paths, expected = [], {}
-    for arch in sorted(ARCHITECTURES):
+    for arch in sorted(architectures()):
         for transcoder in (False, True):
             if transcoder and arch not in ("relu", "jumprelu"):
                 continue  # SAELens has ReLU and JumpReLU transcoders only

@@ -14,9 +14,9 @@ import pytest
 
 from interpctf.bundle import open_challenge
 from interpctf.grading import grade_file
-from interpctf.kinds.base import AnswerFile
 from interpctf.sandbox import WarmSandbox, warm
 from interpctf.sandbox.cgroup import _Watchdog
+from interpctf.schema import AnswerFile
 
 from conftest import PAIRS
 

@@ -10,7 +10,8 @@ from datetime import timedelta
 from conftest import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, admin, now, player, wait_graded
 from league_helpers import key_needles, league_spec, set_round, tiny_upload, walk_gets, wait_proposal
 
-from interpctf.bundle import Key, verify
+from interpctf.bundle import verify
+from interpctf.schema import Key
 
 
 def _league(server_factory):
@@ -140,8 +141,8 @@ def _tampered(tiny, tmp_path):
     """A bundle whose key's reference answer is wrong, with the commitment recomputed so that it matches."""
     import shutil
 
-    from interpctf.bundle import ReferenceAnswer
-    from interpctf.kinds.base import AnswerFile
+    from interpctf.schema import ReferenceAnswer
+    from interpctf.schema import AnswerFile
     src = tiny / "variants" / "000"
     dst = tmp_path / "bad"
     shutil.copytree(src, dst)

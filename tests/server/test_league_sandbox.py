@@ -14,7 +14,8 @@ from conftest import player
 from league_helpers import league_spec, tiny_upload, wait_proposal
 from sqlalchemy import select
 
-from interpctf.bundle import Key, file_hashes, pack
+from interpctf.bundle import file_hashes, pack
+from interpctf.schema import Key
 from interpctf.server.models import LeagueProposal, User
 
 # The proposer's secret: every attack at import, in draw() and in label(). What each attempt got ("OK" or the

@@ -4,7 +4,7 @@ import pytest
 
 from interpctf.errors import InterpctfError
 from interpctf.kinds import get_kind
-from interpctf.solvers.budget import Budget, BudgetExceeded, QueryMeter, parse_budget
+from interpctf.solvers.budget import SolverBudget, BudgetExceeded, QueryMeter, parse_budget
 from interpctf.solvers.registry import get_solver, solver_names, solvers_for
 
 
@@ -44,18 +44,18 @@ def test_bad_budget_is_a_one_line_error(values, field):
 
 
 def test_query_meter_enforces_the_budget():
-    meter = QueryMeter(Budget(max_queries=10))
+    meter = QueryMeter(SolverBudget(max_queries=10))
     meter.spend(6)
     assert meter.remaining() == 4 and not meter.allows(5)
     with pytest.raises(BudgetExceeded) as exc:
         meter.spend(5)
     assert "limit 10" in _one_line(exc)
-    assert QueryMeter(Budget()).allows(10**9)
+    assert QueryMeter(SolverBudget()).allows(10**9)
 
 
 def test_solver_refuses_a_challenge_of_another_kind(small_pairs):
     with pytest.raises(InterpctfError) as exc:
-        get_solver("trojan/constant").run(small_pairs / "bundle", Budget())
+        get_solver("trojan/constant").run(small_pairs / "bundle", SolverBudget())
     assert _one_line(exc) == "solver trojan/constant solves trojan challenges, not labelfn"
     with pytest.raises(InterpctfError, match="needs the challenge's key"):
-        get_solver("reference").run(small_pairs / "bundle", Budget())
+        get_solver("reference").run(small_pairs / "bundle", SolverBudget())

@@ -10,8 +10,8 @@ from interpctf.console import RichProgress
 from interpctf.errors import BadAnswer, one_line
 from interpctf.forge import forge
 from interpctf.grading import check_plant, grade_file, recheck_bars
-from interpctf.kinds.base import AnswerFile
 from interpctf.recipe import load_recipe, recipe_slug
+from interpctf.schema import AnswerFile
 
 
 def read_answer(path: Path) -> AnswerFile:

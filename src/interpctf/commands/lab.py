@@ -40,10 +40,10 @@ def _bar(console: Console) -> Progress:
 @app.command()
 def tasks() -> None:
     """List the tasks with their budgets and score."""
-    from interpctf.lab.tasks import TASKS
+    from interpctf.lab.tasks import task_classes
 
     table = Table("task", "score", "max steps", "max seconds", "max width", "max L0")
-    for name, cls in TASKS.items():
+    for name, cls in task_classes().items():
         b = cls.budget
         table.add_row(name, cls.score_metric, str(b.max_steps), f"{b.max_seconds:g}", str(b.max_width),
                       "-" if b.max_l0 is None else f"{b.max_l0:g}")
@@ -202,6 +202,6 @@ def sweep(task: str, grid: Optional[Path] = typer.Option(None, "--grid", help="Y
 @app.command()
 def calibrate(task: str, threads: Optional[int] = Threads) -> None:
     """Measure TASK's score anchors (baseline and reference configs) on validation data."""
-    from interpctf.lab.calibrate import calibrate as cal
+    from interpctf.lab.anchors import measure_anchors as cal
 
     typer.echo(json.dumps(cal(task, threads), indent=2))

@@ -8,8 +8,8 @@ from rich.table import Table
 from interpctf.bundle import open_challenge, read_key, read_manifest, verify
 from interpctf.console import RichProgress, console
 from interpctf.grading import check_plant, grade_file
-from interpctf.kinds.base import AnswerFile
 from interpctf.reference import LABELFN_REFERENCES, forged_reference
+from interpctf.schema import AnswerFile
 
 
 def register(app: typer.Typer) -> None:

@@ -17,7 +17,7 @@ import copy
 import torch
 from pydantic import BaseModel, ConfigDict
 
-from interpctf.data.world import World
+from interpctf.data.world import UnknownWorldItem, World
 from interpctf.editing.hooks import add_to_mlp_weight
 from interpctf.editing.targets import (Edit, TargetParams, check_edit, context_prompts, mean_keys,
                                        optimize_target, rewrite_prompt, site_vector)
@@ -40,7 +40,6 @@ def memit_update(residual: torch.Tensor, keys: torch.Tensor, c0: torch.Tensor, l
 def memit_edit_inplace(model, tokenizer, world: World, edits: list[Edit], covs: dict[int, torch.Tensor],
                        params: MemitParams) -> dict:
     if len({(e.subject, e.relation) for e in edits}) != len(edits):
-        from interpctf.data.world import UnknownWorldItem
         raise UnknownWorldItem("two edits rewrite the same (subject, relation); keep one of them")
     for e in edits:
         check_edit(world, e)

@@ -17,10 +17,13 @@ from inspect_ai.solver import TaskState, generate, system_message, use_tools
 from inspect_ai.tool import Tool, ToolError, tool
 from inspect_ai.util import store
 
+from interpctf.bundle import bundle_root, key_path, open_challenge, read_manifest
 from interpctf.errors import InterpctfError, one_line
-from interpctf.inspect.queriers import QUERIERS
-from interpctf.kinds.base import AnswerFile
-from interpctf.solvers.budget import Budget, QueryMeter
+from interpctf.grading import grade_file
+from interpctf.kinds import get_kind
+from interpctf.registry import registry
+from interpctf.schema import AnswerFile
+from interpctf.solvers.budget import SolverBudget, QueryMeter
 
 SYSTEM = ("You are solving an interpretability challenge: a model with a planted secret. Use the tools to study "
           "the model, then call submit_answer with your answer file. You may resubmit; the last answer counts.")
@@ -28,8 +31,6 @@ ANSWER_KEY = "interpctf_answer"
 
 
 def statement(bundle_dir: Path) -> str:
-    from interpctf.bundle import read_manifest
-
     m = read_manifest(bundle_dir)
     public = json.dumps(m.public, sort_keys=True)
     return (f"# {m.title}\n\n{m.statement}\n\nAnswer format: {m.answer_format}. {m.answer_help}\n\n"
@@ -38,7 +39,7 @@ def statement(bundle_dir: Path) -> str:
 
 @tool
 def query(bundle_dir: str, max_queries: int | None) -> Tool:
-    meter = QueryMeter(Budget(max_queries=max_queries))
+    meter = QueryMeter(SolverBudget(max_queries=max_queries))
     cache: dict = {}
 
     async def execute(inputs: str):
@@ -48,13 +49,13 @@ def query(bundle_dir: str, max_queries: int | None) -> Tool:
             inputs: a JSON array of model inputs, e.g. [[3, 50], [7, 1]] for integer pairs (x, y), or
                 prompt strings for a language model, e.g. ["Toufil lives in"].
         """
-        from interpctf.bundle import read_manifest
-
         if "run" not in cache:
             kind = read_manifest(Path(bundle_dir)).kind
-            if kind not in QUERIERS:
+            if kind not in registry.names("queriers"):
                 raise ToolError(f"the {kind} kind offers no query tool; study the bundle's files instead")
-            cache["run"] = QUERIERS[kind](Path(bundle_dir), meter)
+            querier = registry.get("queriers", kind)
+            assert callable(querier)
+            cache["run"] = querier(Path(bundle_dir), meter)
         try:
             return json.dumps(await asyncio.to_thread(cache["run"], inputs))
         except InterpctfError as exc:
@@ -72,9 +73,6 @@ def submit_answer(bundle_dir: str) -> Tool:
             filename: the answer's file name, e.g. rule.py (its extension tells the format).
             content: the full text of the answer file.
         """
-        from interpctf.bundle import open_challenge
-        from interpctf.kinds import get_kind
-
         answer = AnswerFile(filename, content.encode())
         challenge = open_challenge(Path(bundle_dir))
         try:
@@ -90,9 +88,6 @@ def submit_answer(bundle_dir: str) -> Tool:
 @scorer(metrics=[mean()])
 def grader(bundle_dir: str, key_path: str):
     async def score(state: TaskState, target: Target) -> Score:
-        from interpctf.bundle import open_challenge
-        from interpctf.grading import grade_file
-
         answer = state.store.get(ANSWER_KEY)
         if answer is None:
             return Score(value=0.0, explanation="no answer was submitted")
@@ -107,8 +102,6 @@ def grader(bundle_dir: str, key_path: str):
 
 @task
 def interpctf_challenge(bundle: str, key: str, max_queries: int | None = 20_000, message_limit: int = 40) -> Task:
-    from interpctf.bundle import bundle_root, key_path, read_manifest
-
     bundle_dir, key_file = str(bundle_root(Path(bundle))), str(key_path(Path(key)))
     return Task(dataset=[Sample(input=statement(Path(bundle_dir)), id=read_manifest(Path(bundle_dir)).id)],
                 solver=[system_message(SYSTEM), use_tools([query(bundle_dir, max_queries), submit_answer(bundle_dir)]),

@@ -1,19 +1,26 @@
-"""What a kind supplies: its Recipe, forge, Answer parsing, grade, reference answer and baselines.
+"""The kind contract: its Recipe, forge, answer parsing, grade, reference answer, baselines, solvers, querier and
+model families. A kind is one folder; this is all a contributor has to learn.
 
 Bundle and key plumbing (salts, commitments, manifests, cards, packing) is the platform's job, in
-:mod:`interpctf.bundle` and :mod:`interpctf.forge`; a kind only trains, plants and grades.
+:mod:`interpctf.bundle` and :mod:`interpctf.forge`; a kind only trains, plants and grades. ``Kind`` is generic
+over its recipe, public facts, secret facts and answer types; the answer type is a union of the kind's answer
+models discriminated by ``format``.
 """
 
+import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Literal
+from typing import Any, Callable, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from interpctf.bars import Bar, BarError, tighten
-from interpctf.grade import Grade
+from interpctf.errors import BadAnswer
 from interpctf.progress import Progress
+from interpctf.schema import AnswerFile, Bar, BarError, BaselineAccess, Challenge, Grade, tighten
+from interpctf.solvers.budget import QueryMeter
+from interpctf.solvers.entry import SolverEntry
 
 
 class Recipe(BaseModel):
@@ -53,23 +60,32 @@ class Recipe(BaseModel):
 
 
 class Answer(BaseModel):
-    """Base of every kind's answer; ``format`` names which of the kind's answer formats it is."""
+    """Base of every kind's answer; ``format`` (a Literal in each subclass) names which answer format it is."""
 
     model_config = ConfigDict(extra="forbid")
 
     format: str
 
 
+class Facts(BaseModel):
+    """Base of a kind's public and secret facts. Extra fields are ignored: the stored JSON stays as it was
+    committed, and a key forged by another version of the kind still reads."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON object stored in the manifest or key: the fields the forge set, as it set them."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+PublicT = TypeVar("PublicT", bound=Facts)
+SecretT = TypeVar("SecretT", bound=Facts)
+RecipeT = TypeVar("RecipeT", bound=Recipe)
+AnswerT = TypeVar("AnswerT")
+
+
 @dataclass
-class AnswerFile:
-    """An answer as it travels: the bytes a solver uploads and the file name they came with."""
-
-    filename: str
-    data: bytes
-
-
-@dataclass
-class Forged:
+class Forged(Generic[PublicT, SecretT]):
     """What :meth:`Kind.forge` returns besides the files it wrote.
 
     ``public`` goes into the manifest (never anything that reveals the secret); ``secret`` into the key;
@@ -78,8 +94,8 @@ class Forged:
 
     answer_format: str
     answer_help: str
-    public: dict[str, Any]
-    secret: dict[str, Any]
+    public: PublicT
+    secret: SecretT
     reference_answer: AnswerFile
     metrics: dict[str, float] = field(default_factory=dict)  # measured while forging, kept in the key
     statement: str = ""  # the kind's default statement, used when the recipe gives none
@@ -94,42 +110,75 @@ class ForgeTarget:
     key_dir: Path
 
 
-@dataclass
-class Challenge:
-    """A forged challenge as a grader sees it: the public bundle and, for grading, the secret key."""
-
-    bundle_dir: Path
-    manifest: "Any"  # interpctf.bundle.Manifest (kept loose here to avoid an import cycle)
-    key: "Any | None" = None  # interpctf.bundle.Key
-    key_dir: Path | None = None
-
-
 Baseline = Callable[[Challenge], AnswerFile]
 """A baseline solver: sees only the public bundle (``challenge.key`` is None) and returns an answer file."""
 
-BaselineAccess = Literal["black-box", "white-box"]
+Query = Callable[[str], Any]
+"""The agent's query tool: a JSON list of inputs in, a JSON-able reply out."""
+
+Querier = Callable[[Path, QueryMeter], Query]
+"""Builds a :data:`Query` over one bundle folder, spending from the meter."""
 
 
-class Kind(ABC):
+class Kind(ABC, Generic[RecipeT, PublicT, SecretT, AnswerT]):
     name: ClassVar[str]
-    recipe_model: ClassVar[type[Recipe]]
+    recipe_model: type[RecipeT]
+    public_model: type[PublicT]
+    secret_model: type[SecretT]
+    # The kind's answers: a union of Answer subclasses, Annotated with Field(discriminator="format").
+    answer_type: ClassVar[Any]
     card_template: ClassVar[str] = ""  # kind-specific part of the challenge card (markdown, str.format fields)
     # Baselines that look inside the model (weights, activations, gradients); the others only query it.
     white_box_baselines: ClassVar[frozenset[str]] = frozenset()
     # The baseline whose answer is the bottom (0) of benchmark scores; None: the kind has no trivial answer.
     trivial_baseline: ClassVar[str | None] = None
+    # A small recipe that forges in well under a minute, as a path inside the kind's package (the contract test).
+    reference_recipe: ClassVar[str | None] = None
+    # Model families the kind's bundles name in config.json: family -> module with ``load(model_dir)``.
+    model_families: ClassVar[dict[str, str]] = {}
 
     @abstractmethod
-    def forge(self, recipe: Recipe, variant: int, seed: int, target: ForgeTarget, progress: Progress) -> Forged:
+    def forge(self, recipe: RecipeT, variant: int, seed: int, target: ForgeTarget,
+              progress: Progress) -> Forged[PublicT, SecretT]:
         """Draw this variant's secret from the recipe (with ``seed``), train the model, write the files."""
 
     @abstractmethod
-    def parse_answer(self, answer: AnswerFile, challenge: Challenge) -> Answer:
+    def parse_answer(self, answer: AnswerFile, challenge: Challenge) -> AnswerT:
         """Validate an uploaded answer; raise :class:`interpctf.errors.BadAnswer` with a one-line reason."""
 
     @abstractmethod
-    def grade(self, answer: Answer, challenge: Challenge) -> Grade:
+    def grade(self, answer: AnswerT, challenge: Challenge) -> Grade:
         """Grade a parsed answer against ``challenge.key``. Faults of the answer give a failed Grade, never raise."""
+
+    @classmethod
+    def reference_recipe_path(cls) -> Path | None:
+        """:attr:`reference_recipe` as a file: it is relative to the folder of the module defining the kind."""
+        if cls.reference_recipe is None:
+            return None
+        module = sys.modules[cls.__module__].__file__
+        assert module is not None
+        return Path(module).parent / cls.reference_recipe
+
+    def public(self, challenge: Challenge) -> PublicT:
+        """The challenge's public facts, typed."""
+        return challenge.public_as(self.public_model)
+
+    def secret(self, challenge: Challenge) -> SecretT:
+        """The challenge's secret facts, typed (the challenge must hold its key)."""
+        return challenge.secret_as(self.secret_model)
+
+    @cached_property
+    def _answers(self) -> TypeAdapter[AnswerT]:
+        return TypeAdapter(self.answer_type)
+
+    def answer_of(self, data: dict[str, Any]) -> AnswerT:
+        """An answer from its fields (``format`` included), through the kind's discriminated answer union."""
+        try:
+            return self._answers.validate_python(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "answer"
+            raise BadAnswer(f"{where}: {first['msg']}") from None
 
     def baselines(self) -> dict[str, Baseline]:
         """Baseline solvers by name: none of them should solve a well-made challenge."""
@@ -138,6 +187,14 @@ class Kind(ABC):
     def baseline_access(self, name: str) -> BaselineAccess:
         """Whether baseline ``name`` only queries the model (black-box) or looks inside it (white-box)."""
         return "white-box" if name in self.white_box_baselines else "black-box"
+
+    def solvers(self) -> list[SolverEntry]:
+        """The kind's solvers besides its baselines (which the solver registry wraps as ``KIND/NAME`` itself)."""
+        return []
+
+    def querier(self) -> Querier | None:
+        """The agent's black-box query tool for this kind's bundles; None: agents work from the bundle alone."""
+        return None
 
     def card(self, challenge: Challenge) -> str:
         """Kind-specific markdown for the challenge card: how to load the model, what to answer."""

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from interpctf.errors import InterpctfError
+from interpctf.registry import registry
 
 
 class BadLabConfig(InterpctfError):
@@ -26,7 +27,7 @@ class SAEConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    architecture: str = Field("topk", description="a name from interpctf.lab.saes.ARCHITECTURES")
+    architecture: str = Field("topk", description="a name in the registry's sae_architectures group")
     width: int = Field(512, ge=1, le=65536, description="number of latents (d_sae)")
     k: int | None = Field(None, ge=1, description="active latents per sample, for topk and batchtopk")
     sparsity_coefficient: float = Field(0.0, ge=0.0, description="L1 (relu, gated) or L0 (jumprelu) weight")
@@ -58,11 +59,10 @@ class SAEConfig(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> "SAEConfig":
-        from interpctf.lab.saes import ARCHITECTURES
-
-        if self.architecture not in ARCHITECTURES:
-            raise ValueError(f"architecture: unknown {self.architecture!r}; choose one of {sorted(ARCHITECTURES)}")
-        needs_k = ARCHITECTURES[self.architecture].needs_k
+        known = registry.names("sae_architectures")
+        if self.architecture not in known:
+            raise ValueError(f"architecture: unknown {self.architecture!r}; choose one of {known}")
+        needs_k = _needs_k(self.architecture)
         if needs_k and self.k is None:
             raise ValueError(f"k: required for architecture {self.architecture!r}")
         if needs_k and self.k > self.width:
@@ -76,14 +76,18 @@ class SAEConfig(BaseModel):
 
     @property
     def dead_handling(self) -> str:
-        from interpctf.lab.saes import ARCHITECTURES
-
         if self.dead_latents != "auto":
             return self.dead_latents
-        return "aux_loss" if ARCHITECTURES[self.architecture].needs_k else "none"
+        return "aux_loss" if _needs_k(self.architecture) else "none"
 
     def hash(self) -> str:
         return config_hash(self)
+
+
+def _needs_k(architecture: str) -> bool:
+    """Whether the architecture takes ``k``: read off its class, which the registry imports by name (the SAE
+    modules build on this config, so the config names them only through the registry)."""
+    return bool(getattr(registry.get("sae_architectures", architecture), "needs_k", False))
 
 
 def config_hash(config: SAEConfig) -> str:

@@ -18,7 +18,8 @@ from safetensors.torch import load_file, save_file
 from interpctf import __version__
 from interpctf.errors import InterpctfError
 from interpctf.lab.config import parse_config
-from interpctf.lab.saes import ARCHITECTURES, SAE, build_sae
+from interpctf.lab.saes import SAE, build_sae
+from interpctf.registry import registry
 
 CFG_FILE = "cfg.json"
 WEIGHTS_FILE = "sae_weights.safetensors"
@@ -70,7 +71,7 @@ def load_sae(path: str | Path) -> SAE:
     except FileNotFoundError as err:
         raise BadSAEFile(f"{path} is not an SAE directory: {Path(err.filename).name} is missing") from None
     meta = cfg.get("metadata") or {}
-    if meta.get("lab_config") and meta.get("lab_architecture") in ARCHITECTURES:
+    if meta.get("lab_config") and meta.get("lab_architecture") in registry.names("sae_architectures"):
         config = parse_config(meta["lab_config"])
     else:
         arch = cfg.get("architecture")

@@ -24,7 +24,7 @@ from interpctf.errors import InterpctfError
 from interpctf.executor import get_executor
 from interpctf.lab.config import parse_config
 from interpctf.lab.runner import RunResult, resolve_config, run
-from interpctf.lab.saes import ARCHITECTURES
+from interpctf.lab.saes import architecture
 from interpctf.lab.tasks import get_task
 
 JobDone = Callable[[RunResult], None]
@@ -84,7 +84,7 @@ def _suggest(trial, base: dict[str, Any], task_name: str) -> dict[str, Any]:
     task = get_task(task_name)
     cfg = dict(base)
     cfg["lr"] = trial.suggest_float("lr", 3e-4, 1e-2, log=True)
-    if ARCHITECTURES[cfg["architecture"]].needs_k:
+    if architecture(cfg["architecture"]).needs_k:
         hi = int(task.budget.max_l0 or 32)
         cfg["k"] = trial.suggest_int("k", 1, hi)
     else:

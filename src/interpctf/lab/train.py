@@ -16,7 +16,7 @@ import torch
 
 from interpctf.lab.config import SAEConfig
 from interpctf.lab.saes import SAE, build_sae
-from interpctf.lab.tasks.base import Budget, TaskData
+from interpctf.lab.tasks.base import TaskBudget, TaskData
 
 # (step, total_steps, losses) -> None; called every ``PROGRESS_EVERY`` steps and at the end.
 ProgressFn = Callable[[int, int, dict[str, float]], None]
@@ -87,7 +87,7 @@ def _resample_dead(sae: SAE, opt: torch.optim.Optimizer, dead: torch.Tensor, x: 
                     state[key][idx] = 0.0
 
 
-def train(config: SAEConfig, data: TaskData, budget: Budget, progress: ProgressFn | None = None) -> TrainResult:
+def train(config: SAEConfig, data: TaskData, budget: TaskBudget, progress: ProgressFn | None = None) -> TrainResult:
     torch.manual_seed(config.seed)
     g_init = torch.Generator().manual_seed(config.seed)
     g_data = np.random.default_rng([config.seed, 1])

@@ -1,21 +1,18 @@
-"""Model families: each saved model's ``config.json`` names its family; loaders are registered here."""
+"""Model families: each saved model's ``config.json`` names its family; the kind that forges a family declares
+it (``Kind.model_families``) and the registry's ``model_families`` group maps it to a module with ``load``."""
 
-from importlib import import_module
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-# family -> module with a ``load(model_dir)`` function; other issues add their families here.
-FAMILIES: dict[str, str] = {
-    "pairs-transformer": "interpctf.nets.pair_transformer",
-    "digits-cnn": "interpctf.nets.digits_cnn",
-    "mnist-cnn": "interpctf.nets.mnist_cnn",
-    "trojan-cnn": "interpctf.nets.small_cnn",
-    "world-gpt": "interpctf.nets.tiny_gpt",
-}
+from interpctf.errors import BadBundle
+from interpctf.registry import UnknownEntry, registry
 
 
-def load_family(family: str, model_dir: Path):
-    if family not in FAMILIES:
-        from interpctf.errors import BadBundle
-
-        raise BadBundle(f"unknown model family {family!r}; this interpctf knows {', '.join(sorted(FAMILIES))}")
-    return import_module(FAMILIES[family]).load(model_dir)
+def load_family(family: str, model_dir: Path) -> Any:
+    try:
+        module = registry.get_as("model_families", family, ModuleType)
+    except UnknownEntry:
+        known = ", ".join(registry.names("model_families"))
+        raise BadBundle(f"unknown model family {family!r}; this interpctf knows {known}") from None
+    return module.load(model_dir)

@@ -26,7 +26,7 @@ from sqlalchemy import select, true, update
 
 from interpctf.server.config import Settings
 from interpctf.server.db import Database
-from interpctf.server.grader import grade_job
+from interpctf.server.grade_job import grade_job
 from interpctf.server.models import Event, Submission, Variant, Worker, utcnow
 
 log = logging.getLogger("interpctf.server.grading")

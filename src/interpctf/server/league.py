@@ -14,14 +14,17 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy import delete, select
 
-from interpctf.bundle import Key, read_manifest, unpack, verify
+from interpctf.bundle import read_manifest, unpack, verify
 from interpctf.errors import InterpctfError, one_line
 from interpctf.intake.models import check_models
 from interpctf.recipe import parse_recipe
+from interpctf.schema import Key
+from interpctf.server import league_jobs
 from interpctf.server.accounts import require_team
 from interpctf.server.errors import ApiError, bad_request, conflict, forbidden, not_found
 from interpctf.server.event_spec import ChallengeSpec
 from interpctf.server.league_caps import check_caps
+from interpctf.server.league_jobs import FORGED_DIR
 from interpctf.server.models import (Challenge, LeagueProposal, LeagueRound, Team, User, Variant, utcnow)
 from interpctf.server.modes import load_config, require_mode
 from interpctf.server.setup import CHALLENGES_DIR, add_challenge, variant_folders
@@ -29,7 +32,6 @@ from interpctf.server.state import ServerState
 from interpctf.server.submissions import submit
 
 LEAGUE_DIR = "league"
-FORGED_DIR = "forged"  # where a recipe proposal is forged, inside the proposal's folder
 STALE_AFTER = timedelta(minutes=30)
 
 
@@ -297,8 +299,6 @@ def _read_upload(upload, limit: int, what: str) -> bytes:
 def start_proposal(state: ServerState, user: User, number: int, recipe, recipe_text: str, bundle, key) -> int:
     """A proposal from the API or the page form: a recipe (an uploaded file or text), or a bundle archive with
     its key; the forge or plant check starts in the background. Returns the proposal id."""
-    from interpctf.server import league_jobs  # it imports this module
-
     open_round(state, number)
     limit = state.settings.max_bundle_bytes
     if (recipe is not None and recipe.filename) or recipe_text.strip():

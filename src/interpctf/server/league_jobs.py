@@ -30,7 +30,6 @@ from interpctf.intake.models import check_models
 from interpctf.recipe import load_recipe
 from interpctf.sandbox import forge_profile
 from interpctf.sandbox.forge_profile import FORGE_OUT, OUTPUT_DIR, JobReport
-from interpctf.server.league import FORGED_DIR
 from interpctf.server.models import LeagueProposal, LeagueRound, utcnow
 from interpctf.server.modes import load_config
 from interpctf.server.setup import variant_folders
@@ -38,6 +37,7 @@ from interpctf.server.state import ServerState
 
 log = logging.getLogger("interpctf.server.league")
 MAX_JSON_BYTES = 64 << 20  # a key or manifest read here, in the web process (a key's probes take a few MB)
+FORGED_DIR = "forged"  # where a recipe proposal is forged, inside the proposal's folder
 
 
 class _RowProgress:

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from interpctf.errors import BadAnswer, InterpctfError, one_line
 from interpctf.kinds import get_kind
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 from interpctf.server import ratelimit
 from interpctf.server.accounts import require_team
 from interpctf.server.errors import ApiError, bad_request, conflict, forbidden, not_found, too_many

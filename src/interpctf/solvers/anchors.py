@@ -2,24 +2,21 @@
 
 from pathlib import Path
 
+from interpctf.bundle import open_challenge
 from interpctf.errors import InterpctfError
 from interpctf.kinds import get_kind
-from interpctf.kinds.base import AnswerFile
-from interpctf.solvers.budget import Budget
-from interpctf.solvers.registry import SolverEntry, register_solver
+from interpctf.schema import AnswerFile
+from interpctf.solvers.budget import SolverBudget
+from interpctf.solvers.entry import SolverEntry
 
 
-def reference(bundle_dir: Path, budget: Budget, key_path: Path) -> AnswerFile:
+def reference(bundle_dir: Path, budget: SolverBudget, key_path: Path) -> AnswerFile:
     """The truth written in the kind's answer format, as stored in the key: the top of the scale."""
-    from interpctf.bundle import open_challenge
-
-    return open_challenge(bundle_dir, key_path).key.reference_answer.file()
+    return open_challenge(bundle_dir, key_path).require_key().reference_answer.file()
 
 
-def trivial(bundle_dir: Path, budget: Budget) -> AnswerFile:
+def trivial(bundle_dir: Path, budget: SolverBudget) -> AnswerFile:
     """The kind's declared trivial baseline (e.g. a constant answer): the bottom of the scale."""
-    from interpctf.bundle import open_challenge
-
     challenge = open_challenge(bundle_dir)
     kind = get_kind(challenge.manifest.kind)
     if kind.trivial_baseline is None:
@@ -27,5 +24,5 @@ def trivial(bundle_dir: Path, budget: Budget) -> AnswerFile:
     return kind.baselines()[kind.trivial_baseline](challenge)
 
 
-register_solver(SolverEntry("reference", None, "key", reference, "submits the key's reference answer"))
-register_solver(SolverEntry("trivial", None, "black-box", trivial, "the kind's trivial baseline"))
+REFERENCE = SolverEntry("reference", None, "key", reference, "submits the key's reference answer")
+TRIVIAL = SolverEntry("trivial", None, "black-box", trivial, "the kind's trivial baseline")

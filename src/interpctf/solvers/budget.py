@@ -5,7 +5,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from interpctf.errors import InterpctfError
 
 
-class Budget(BaseModel):
+class SolverBudget(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seconds: float = Field(default=300.0, gt=0, le=86_400, description="wall clock for one solve")
@@ -16,10 +16,10 @@ class BudgetExceeded(InterpctfError):
     """A solver asked for more than its budget allows."""
 
 
-def parse_budget(**values) -> Budget:
-    """A Budget from user input; a bad value is a one-line error naming the field."""
+def parse_budget(**values) -> SolverBudget:
+    """A SolverBudget from user input; a bad value is a one-line error naming the field."""
     try:
-        return Budget(**{k: v for k, v in values.items() if v is not None})
+        return SolverBudget(**{k: v for k, v in values.items() if v is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
@@ -27,9 +27,9 @@ def parse_budget(**values) -> Budget:
 
 
 class QueryMeter:
-    """Counts model queries against ``Budget.max_queries``; solvers call :meth:`spend` before each batch."""
+    """Counts model queries against ``SolverBudget.max_queries``; solvers call :meth:`spend` before each batch."""
 
-    def __init__(self, budget: Budget):
+    def __init__(self, budget: SolverBudget):
         self.limit = budget.max_queries
         self.used = 0
 

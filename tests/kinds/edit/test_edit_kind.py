@@ -10,9 +10,9 @@ from interpctf.bundle import open_challenge, verify
 from interpctf.errors import BadAnswer
 from interpctf.grading import grade_file, recheck_bars
 from interpctf.kinds import get_kind
-from interpctf.kinds.base import AnswerFile, Challenge
 from interpctf.kinds.edit.queries import load_published_model
 from interpctf.nets.tiny_gpt_reference import reference_world_model
+from interpctf.schema import AnswerFile, Challenge
 
 
 def _open(out, with_key=True):

@@ -5,7 +5,7 @@ import pytest
 from interpctf.bundle import open_challenge
 from interpctf.errors import BadAnswer
 from interpctf.grading import grade_file
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,12 @@ import yaml
 from interpctf.bundle import open_challenge, read_key
 from interpctf.errors import BadBundle
 from interpctf.grading import check_plant, grade_file
-from interpctf.kinds.base import AnswerFile
 from interpctf.kinds.labelfn.domains import DOMAINS
+from interpctf.kinds.labelfn.facts import LabelFnPublic
 from interpctf.kinds.labelfn.probes import Probes
 from interpctf.recipe import load_recipe, parse_recipe
 from interpctf.reference import recipe_path
+from interpctf.schema import AnswerFile
 
 FAST_STEPS = 800
 BAR = 0.95  # the mnist domain's default min_heldout_accuracy
@@ -73,6 +74,6 @@ def test_probe_images_stay_in_the_key_and_the_card_says_the_secret_is_a_data_set
 
 def test_grading_without_the_key_files_is_a_one_line_error(mnist_challenge):
     challenge = open_challenge(mnist_challenge / "bundle", mnist_challenge / "key.json")
-    probes = Probes.from_key(challenge.key)
+    probes = Probes.of(challenge)
     with pytest.raises(BadBundle, match="needs the key's files"):
-        probes.inputs(DOMAINS["mnist"], challenge.manifest.public, None)
+        probes.inputs(DOMAINS["mnist"], challenge.public_as(LabelFnPublic), None)

@@ -9,9 +9,10 @@ import pytest
 
 from interpctf.bundle import open_challenge
 from interpctf.grading import grade_file
-from interpctf.kinds.base import AnswerFile
 from interpctf.kinds.labelfn.domains import DOMAINS
+from interpctf.kinds.labelfn.facts import LabelFnPublic
 from interpctf.kinds.labelfn.probes import Probes
+from interpctf.schema import AnswerFile
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +22,8 @@ def challenge(small_pairs):
 
 @pytest.fixture(scope="module")
 def splits(challenge):
-    probes = Probes.from_key(challenge.key)
-    inputs = probes.inputs(DOMAINS[probes.domain], challenge.manifest.public, challenge.key_dir)
+    probes = Probes.of(challenge)
+    inputs = probes.inputs(DOMAINS[probes.domain], challenge.public_as(LabelFnPublic), challenge.key_dir)
     public = {tuple(map(int, row)) for row in inputs[probes.public_rows]}
     private = {tuple(map(int, row)) for row in inputs[probes.private_rows]} - public
     assert private and public

@@ -7,7 +7,7 @@ import pytest
 
 from interpctf.bundle import open_challenge, read_key
 from interpctf.grading import check_plant, grade_file
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 
 CHALLENGES = ["pairs_challenge", "digits_challenge"]
 ACCURACY_BAR = {"pairs_challenge": 0.97, "digits_challenge": 0.95}

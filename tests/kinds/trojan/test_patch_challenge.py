@@ -13,8 +13,8 @@ from safetensors import safe_open
 from interpctf.bundle import open_challenge, read_key, read_manifest, verify
 from interpctf.errors import BadAnswer
 from interpctf.grading import grade_file
-from interpctf.kinds.base import AnswerFile
 from interpctf.kinds.trojan.answers import trigger_json
+from interpctf.schema import AnswerFile
 
 
 @pytest.fixture(scope="module")

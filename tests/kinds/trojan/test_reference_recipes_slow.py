@@ -6,7 +6,7 @@ import pytest
 
 from interpctf.bundle import open_challenge, read_key, read_manifest
 from interpctf.grading import check_plant, grade_file
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 
 pytestmark = pytest.mark.slow
 

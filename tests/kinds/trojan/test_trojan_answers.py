@@ -2,14 +2,15 @@
 
 import io
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from interpctf.errors import BadAnswer
 from interpctf.kinds import get_kind
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
+
+from fakes import fake_challenge
 
 KIND = get_kind("trojan")
 
@@ -17,7 +18,7 @@ KIND = get_kind("trojan")
 def challenge(answer: str, **public):
     base = {"answer": answer, "input_shape": [1, 16, 16], "num_classes": 10, "mask_budget": 30.0,
             "model_ids": ["m00", "m01", "m02"], "n_choices": 8}
-    return SimpleNamespace(manifest=SimpleNamespace(public={**base, **public}))
+    return fake_challenge("trojan", {"dataset": "digits", **base, **public})
 
 
 def trig(target=3, mask=None, pattern=None):
@@ -85,7 +86,7 @@ def test_target_and_choice_answers():
 def test_grade_target_and_choice_against_a_key():
     from interpctf.kinds.trojan.grader import grade_choice, grade_target
 
-    ch = SimpleNamespace(key=SimpleNamespace(secret={"target": 7, "choice": 2}))
+    ch = fake_challenge("trojan", secret={"target": 7, "choice": 2})
     assert grade_target(parse("target", {"target": 7}), ch).solved
     assert grade_target(parse("target", {"target": 6}), ch).score == 0.0
     assert grade_choice(parse("choice", {"choice": 2}), ch).score == 1.0

@@ -12,7 +12,7 @@ from interpctf.solvers.bench.metrics import mean_normalized, normalize
 from interpctf.solvers.bench.runner import run_bench
 from interpctf.solvers.bench.schema import BenchReport
 from interpctf.solvers.bench.suite import Suite, discover, load_suite
-from interpctf.solvers.budget import Budget
+from interpctf.solvers.budget import SolverBudget
 
 
 def test_normalization_is_pinned_by_the_anchors():
@@ -24,7 +24,7 @@ def test_normalization_is_pinned_by_the_anchors():
 
 def test_reference_scores_one_and_trivial_zero(small_pairs):
     suite = load_suite(str(small_pairs.parent))
-    report = run_bench(["reference", "trivial", "labelfn/blackbox"], suite, Budget(seconds=120), executor="local")
+    report = run_bench(["reference", "trivial", "labelfn/blackbox"], suite, SolverBudget(seconds=120), executor="local")
     runs = {r.solver: r for r in report.results}
     assert runs["reference"].normalized == 1.0 and runs["reference"].raw_score == 1.0 and runs["reference"].solved
     assert runs["trivial"].normalized == 0.0 and 0.3 < runs["trivial"].raw_score < 0.8
@@ -39,7 +39,7 @@ def test_crash_and_overrun_are_recorded_failures(small_pairs, tmp_path):
     shutil.copytree(small_pairs, broken)
     (broken / "bundle" / "model" / "model.safetensors").write_bytes(b"not a model")
     challenges = discover(small_pairs.parent) + discover(broken)
-    slow = Budget(seconds=0.01)  # no solver loads a transformer that fast
+    slow = SolverBudget(seconds=0.01)  # no solver loads a transformer that fast
     report = run_bench(["labelfn/blackbox"], Suite("mixed", challenges, None), slow, executor="inline")
     runs = {(r.solver, r.challenge, r.status) for r in report.results}
     assert ("labelfn/blackbox", "small", "timeout") in runs

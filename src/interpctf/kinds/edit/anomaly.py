@@ -17,19 +17,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from typing import Any
+
 import torch
 
 from interpctf.data.world import World
 
 
 @torch.no_grad()
-def total_mlp_write(model, tokenizer, world: World, pairs: list[tuple[str, str]], batch_size: int = 256
+def total_mlp_write(model: Any, tokenizer: Any, world: World, pairs: list[tuple[str, str]], batch_size: int = 256
                     ) -> torch.Tensor:
     """[len(pairs), d_model]: the sum of all MLP outputs at the prompt's last token, averaged over the training
     templates every relation has."""
-    from interpctf.editing.hooks import encode, n_layers, record_sites
+    from interpctf.editing.hooks import Site, encode, n_layers, record_sites
 
-    sites = [("mlp", layer) for layer in range(n_layers(model))]
+    sites: list[tuple[Site, int]] = [("mlp", layer) for layer in range(n_layers(model))]
     n_templates = min(len(world.templates(r.id, "train")) for r in world.relations)
     total = None
     for t in range(n_templates):
@@ -43,6 +45,8 @@ def total_mlp_write(model, tokenizer, world: World, pairs: list[tuple[str, str]]
             chunks.append(sum(rec[site][rows, lengths - 1] for site in sites))
         out = torch.cat(chunks).double()
         total = out if total is None else total + out
+    if total is None:
+        raise ValueError("the world has a relation without training templates")
     return total / n_templates
 
 

@@ -12,15 +12,16 @@ without loading torch.
 import io
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from interpctf.data.world import UnknownWorldItem, World
 from interpctf.errors import BadAnswer, BadBundle, one_line
 from interpctf.intake.arrays import read_safetensors_header
-from interpctf.kinds.base import Answer, AnswerFile
+from interpctf.kinds.base import Answer
+from interpctf.schema import AnswerFile
 
 MAX_FACTS_BYTES = 1 << 20
 MAX_REVERT_BYTES = 64 << 20
@@ -47,6 +48,9 @@ class RevertAnswer(Answer):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
     format: Literal["revert"] = "revert"
     deltas: dict[str, np.ndarray]
+
+
+EditAnswer = Annotated[FactsAnswer | RevertAnswer, Field(discriminator="format")]
 
 
 def published_world(model_dir: Path) -> World:
@@ -135,7 +139,7 @@ def parse_revert(answer: AnswerFile, model_dir: Path) -> RevertAnswer:
     return RevertAnswer(deltas={k: np.asarray(v, dtype=np.float32) for k, v in deltas.items()})
 
 
-def parse_edit_answer(answer: AnswerFile, model_dir: Path) -> Answer:
+def parse_edit_answer(answer: AnswerFile, model_dir: Path) -> EditAnswer:
     name = (answer.filename or "").lower()
     if name.endswith(".safetensors"):
         return parse_revert(answer, model_dir)

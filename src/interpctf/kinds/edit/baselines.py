@@ -9,9 +9,10 @@
 
 from collections import Counter
 
-from interpctf.kinds.base import AnswerFile, Challenge
 from interpctf.kinds.edit.answers import published_world
 from interpctf.kinds.edit.common import facts_json
+from interpctf.kinds.edit.facts import EditPublic
+from interpctf.schema import AnswerFile, Challenge
 
 # A disagreement must hold on this share of the relation's training templates: the unedited model misses a few
 # (fact, template) prompts here and there, but an edit moves every template of the fact at once.
@@ -37,7 +38,7 @@ def kb_lookup(challenge: Challenge) -> AnswerFile:
     for t in range(max(n_templates.values())):
         usable = [p for p in pairs if t < n_templates[p[1]]]
         for pair, logp in zip(usable, object_logprobs(model, tokenizer, world, usable, template=t)):
-            believed = max(logp, key=logp.get)
+            believed = max(logp, key=logp.__getitem__)
             votes[pair][believed] += 1
             doubt[pair] += logp[believed] - logp[world.object_of(*pair)]
     claims = []
@@ -51,7 +52,7 @@ def kb_lookup(challenge: Challenge) -> AnswerFile:
     # An edit also disturbs a few facts it was not aimed at, less consistently and less confidently: keep the
     # strongest disagreements, as many as the challenge says were edited.
     claims.sort(key=lambda c: c[0], reverse=True)
-    n = int(challenge.manifest.public["n_edits"])
+    n = challenge.public_as(EditPublic).n_edits
     return AnswerFile("edits.json", facts_json([claim for _, claim in claims[:n]]))
 
 
@@ -63,10 +64,10 @@ def layer_anomaly(challenge: Challenge) -> AnswerFile:
     world = published_world(model_dir)
     model, tokenizer = load_published_model(model_dir)
     pairs = all_pairs(world)
-    ranked = [sorted(lp, key=lp.get, reverse=True) for lp in object_logprobs(model, tokenizer, world, pairs)]
+    ranked = [sorted(lp, key=lp.__getitem__, reverse=True) for lp in object_logprobs(model, tokenizer, world, pairs)]
     scores = anomaly_scores(total_mlp_write(model, tokenizer, world, pairs),
                             [(relation, order[0]) for (_, relation), order in zip(pairs, ranked)])
-    top = scores.argsort(descending=True)[:int(challenge.manifest.public["n_edits"])].tolist()
+    top = scores.argsort(descending=True)[:challenge.public_as(EditPublic).n_edits].tolist()
     # No guess of the original object: the runner-up object was measured to be right 0 times in 4.
     claims = [{"subject": pairs[i][0], "relation": pairs[i][1], "new_object": ranked[i][0]} for i in top]
     return AnswerFile("edits.json", facts_json(claims))

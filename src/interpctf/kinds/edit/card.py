@@ -1,6 +1,7 @@
 """The edit part of the challenge card: loading the model, reading the world file, the two answer formats."""
 
-from interpctf.kinds.base import Challenge
+from interpctf.kinds.edit.facts import EditPublic
+from interpctf.schema import Challenge
 
 CARD = """## Loading the model (offline)
 
@@ -32,10 +33,10 @@ with the subject filled in, e.g. `world.prompt(subject, relation)`; the object i
 def card_text(challenge: Challenge) -> str:
     import json
 
-    public = challenge.manifest.public
+    public = challenge.public_as(EditPublic)
     config = json.loads((challenge.bundle_dir / "model" / "config.json").read_text())
-    world_text = ("every fact of the world, as it was before the edits" if public["reveal"] == "kb"
+    world_text = ("every fact of the world, as it was before the edits" if public.reveal == "kb"
                   else "subjects, relations, their objects and templates; no facts")
-    return CARD.format(bundle=challenge.manifest.id, world_text=world_text, n_edits=public["n_edits"],
+    return CARD.format(bundle=challenge.manifest.id, world_text=world_text, n_edits=public.n_edits,
                        n_layer=config["n_layer"], n_embd=config["n_embd"], n_head=config["n_head"],
                        n_inner=config["n_inner"])

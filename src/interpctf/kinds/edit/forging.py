@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from interpctf.errors import BadRecipe
-from interpctf.kinds.base import AnswerFile, Forged, ForgeTarget
+from interpctf.kinds.base import Forged, ForgeTarget
 from interpctf.kinds.edit.answers import WORLD_FILE
+from interpctf.kinds.edit.facts import EditPublic, EditSecret
 from interpctf.kinds.edit.recipe import EditRecipe
 from interpctf.progress import Progress
+from interpctf.schema import AnswerFile
+
+if TYPE_CHECKING:  # both import torch; forging imports them when it runs
+    from interpctf.data.world import World
+    from interpctf.editing import Edit
 
 STATEMENT = {
     "kb": "A tiny GPT-2 learned the facts of a synthetic world; {world} lists them all. Then {rewritten} "
@@ -32,7 +40,7 @@ print(prompt, "->", tok.convert_ids_to_tokens(logits.topk(5).indices.tolist()))
 '''
 
 
-def _edits(recipe: EditRecipe, world, seed: int):
+def _edits(recipe: EditRecipe, world: World, seed: int) -> list[Edit]:
     from interpctf.data.world import UnknownWorldItem
     from interpctf.editing import Edit, random_edits
     from interpctf.editing.targets import check_edit
@@ -57,7 +65,8 @@ def recall_kept(after: float, before: float) -> float:
     return after / before if before > 0 else 0.0
 
 
-def forge_edit(recipe: EditRecipe, seed: int, target: ForgeTarget, progress: Progress) -> Forged:
+def forge_edit(recipe: EditRecipe, seed: int, target: ForgeTarget,
+               progress: Progress) -> Forged[EditPublic, EditSecret]:
     from interpctf.data.world_tokenizer import save_tokenizer
     from interpctf.editing import apply_edits, edit_metrics
     from interpctf.kinds.edit.common import edited_layers, facts_json
@@ -95,10 +104,10 @@ def forge_edit(recipe: EditRecipe, seed: int, target: ForgeTarget, progress: Pro
                     "(F1 over the rewritten facts), or a revert .safetensors of weight deltas keyed by the "
                     "model's parameter names (solved when 90% of the edits are undone and 95% of the other facts "
                     "are kept).",
-        public={"method": recipe.method, "reveal": recipe.reveal, "n_edits": len(edits),
-                "n_subjects": len(world.subjects), "relations": [r.id for r in world.relations],
-                "world_file": f"model/{WORLD_FILE}"},
-        secret={"edits": secret_edits, "layers": edited_layers(recipe.method)},
+        public=EditPublic(method=recipe.method, reveal=recipe.reveal, n_edits=len(edits),
+                          n_subjects=len(world.subjects), relations=[r.id for r in world.relations],
+                          world_file=f"model/{WORLD_FILE}"),
+        secret=EditSecret.model_validate({"edits": secret_edits, "layers": edited_layers(recipe.method)}),
         reference_answer=AnswerFile("edits.json", facts_json(secret_edits)),
         metrics={k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))},
         statement=STATEMENT[recipe.reveal].format(world=f"model/{WORLD_FILE}", method=method, rewritten=(

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from interpctf.grade import Grade
 from interpctf.kinds.edit.answers import FactsAnswer, RevertAnswer
+from interpctf.kinds.edit.facts import EditSecret, SecretEdit
+from interpctf.schema import Challenge, Grade
 
 RESTORED_BAR = 0.9
 KEPT_BAR = 0.95
@@ -28,9 +29,9 @@ def precision_recall_f1(claimed: set, truth: set) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def grade_facts(answer: FactsAnswer, edits: list[dict]) -> Grade:
-    truth = {(e["subject"], e["relation"], e["new_object"]) for e in edits}
-    original = {(e["subject"], e["relation"]): e["original_object"] for e in edits}
+def grade_facts(answer: FactsAnswer, edits: list[SecretEdit]) -> Grade:
+    truth = {(e.subject, e.relation, e.new_object) for e in edits}
+    original = {(e.subject, e.relation): e.original_object for e in edits}
     claimed = {(c.subject, c.relation, c.new_object) for c in answer.facts}
     precision, recall, f1 = precision_recall_f1(claimed, truth)
     found = [c for c in answer.facts if (c.subject, c.relation, c.new_object) in truth]
@@ -52,16 +53,16 @@ def revert_figures(restored: list[bool], kept: list[bool]) -> tuple[float, bool,
                            "n_edits": len(restored), "n_unedited": len(kept)}
 
 
-def grade_revert(answer: RevertAnswer, challenge) -> Grade:
+def grade_revert(answer: RevertAnswer, challenge: Challenge) -> Grade:
     import torch
 
     from interpctf.data.world import World
     from interpctf.kinds.edit.queries import all_pairs, believed_objects, load_published_model
 
-    edits = challenge.key.secret["edits"]
-    world = World.load(challenge.key_dir / "world.json")
+    edits = challenge.secret_as(EditSecret).edits
+    world = World.load(challenge.require_key_dir() / "world.json")
     model, tokenizer = load_published_model(challenge.bundle_dir / "model")
-    edited_pairs = [(e["subject"], e["relation"]) for e in edits]
+    edited_pairs = [(e.subject, e.relation) for e in edits]
     other_pairs = sorted(set(all_pairs(world)) - set(edited_pairs))
     before = believed_objects(model, tokenizer, world, other_pairs)
     params = dict(model.named_parameters())
@@ -70,7 +71,7 @@ def grade_revert(answer: RevertAnswer, challenge) -> Grade:
             params[name].add_(torch.from_numpy(delta).to(params[name].dtype))
     restored_to = believed_objects(model, tokenizer, world, edited_pairs)
     after = believed_objects(model, tokenizer, world, other_pairs)
-    restored = [got == e["original_object"] for got, e in zip(restored_to, edits)]
+    restored = [got == e.original_object for got, e in zip(restored_to, edits)]
     kept = [a == b for a, b in zip(before, after)]
     score, solved, details = revert_figures(restored, kept)
     details["delta_norm"] = round(float(np.sqrt(sum(float((d.astype(np.float64) ** 2).sum())

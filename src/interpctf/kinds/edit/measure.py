@@ -7,7 +7,8 @@ and the edited model's recall of the unedited facts is measured again on the sam
 
 from __future__ import annotations
 
-from interpctf.kinds.base import Challenge
+from interpctf.kinds.edit.facts import EditSecret
+from interpctf.schema import Challenge
 
 
 def measure_edits(challenge: Challenge) -> dict[str, float]:
@@ -20,19 +21,19 @@ def measure_edits(challenge: Challenge) -> dict[str, float]:
     from interpctf.kinds.edit.queries import load_published_model
     from interpctf.nets.tiny_gpt_eval import fact_recall, last_token_logits, token_id
 
-    edits = challenge.key.secret["edits"]
-    world = World.load(challenge.key_dir / "world.json")
+    edits = challenge.secret_as(EditSecret).edits
+    world = World.load(challenge.require_key_dir() / "world.json")
     model, tokenizer = load_published_model(challenge.bundle_dir / "model")
-    prompts = [rewrite_prompt(world, Edit(subject=e["subject"], relation=e["relation"], new_object=e["new_object"]))
+    prompts = [rewrite_prompt(world, Edit(subject=e.subject, relation=e.relation, new_object=e.new_object))
                for e in edits]
     with torch.no_grad():
         probs = torch.softmax(last_token_logits(model, tokenizer, prompts), dim=-1)
-    p_new = [float(probs[i, token_id(tokenizer, e["new_object"])]) for i, e in enumerate(edits)]
-    p_old = [float(probs[i, token_id(tokenizer, e["original_object"])]) for i, e in enumerate(edits)]
+    p_new = [float(probs[i, token_id(tokenizer, e.new_object)]) for i, e in enumerate(edits)]
+    p_old = [float(probs[i, token_id(tokenizer, e.original_object)]) for i, e in enumerate(edits)]
     out = {"efficacy": success_and_magnitude(p_new, p_old)[0]}
-    before = challenge.key.metrics.get("recall_train_before")
+    before = challenge.require_key().metrics.get("recall_train_before")
     if before is not None:
         after = fact_recall(model, tokenizer, world, "train", limit=RECALL_LIMIT,
-                            exclude={(e["subject"], e["relation"]) for e in edits})
+                            exclude={(e.subject, e.relation) for e in edits})
         out.update(recall_train_after=after, recall_kept=recall_kept(after, before))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -10,7 +11,7 @@ from interpctf.data.world import World
 from interpctf.nets.tiny_gpt_eval import last_token_logits, token_id
 
 
-def load_published_model(model_dir: Path):
+def load_published_model(model_dir: Path) -> tuple[Any, Any]:
     """The bundle's model and tokenizer, offline."""
     from interpctf.data.world_tokenizer import load_tokenizer
     from interpctf.nets.tiny_gpt import load
@@ -18,7 +19,7 @@ def load_published_model(model_dir: Path):
     return load(model_dir), load_tokenizer(model_dir)
 
 
-def object_logprobs(model, tokenizer, world: World, pairs: list[tuple[str, str]], template: int = 0
+def object_logprobs(model: Any, tokenizer: Any, world: World, pairs: list[tuple[str, str]], template: int = 0
                     ) -> list[dict[str, float]]:
     """For each (subject, relation): log-probabilities of the relation's objects after the prompt in the
     relation's ``template``-th training template, renormalized over those objects."""
@@ -33,9 +34,9 @@ def object_logprobs(model, tokenizer, world: World, pairs: list[tuple[str, str]]
     return out
 
 
-def believed_objects(model, tokenizer, world: World, pairs: list[tuple[str, str]]) -> list[str]:
+def believed_objects(model: Any, tokenizer: Any, world: World, pairs: list[tuple[str, str]]) -> list[str]:
     """The object the model ranks first among the relation's objects, on the relation's first template."""
-    return [max(lp, key=lp.get) for lp in object_logprobs(model, tokenizer, world, pairs)]
+    return [max(lp, key=lp.__getitem__) for lp in object_logprobs(model, tokenizer, world, pairs)]
 
 
 def all_pairs(world: World) -> list[tuple[str, str]]:

@@ -1,5 +1,2 @@
-"""The labelfn kind (registered on import)."""
-
-from interpctf.kinds.labelfn.kind import LabelFnKind
-
-__all__ = ["LabelFnKind"]
+"""The labelfn kind (the registry names ``interpctf.kinds.labelfn.kind:LabelFnKind``): a model trained on a secret
+labeling function; answers are programs for it."""

@@ -5,7 +5,8 @@ from typing import Literal
 
 from interpctf.errors import BadAnswer
 from interpctf.intake.source import parse_python
-from interpctf.kinds.base import Answer, AnswerFile
+from interpctf.kinds.base import Answer
+from interpctf.schema import AnswerFile
 
 MAX_SOURCE_BYTES = 1 << 20  # the sandbox refuses larger sources too
 
@@ -13,6 +14,10 @@ MAX_SOURCE_BYTES = 1 << 20  # the sandbox refuses larger sources too
 class ProgramAnswer(Answer):
     format: Literal["program"] = "program"
     source: str
+
+
+# One format today: the kind's answer union (discriminated by ``format``) is where another would join.
+LabelFnAnswer = ProgramAnswer
 
 
 def _arity_ok(node: ast.FunctionDef | ast.Lambda, n: int) -> bool:

@@ -6,13 +6,14 @@ mistakes, while the bar demands strictly better agreement than the model's.
 
 import numpy as np
 
-from interpctf.kinds.base import AnswerFile, Challenge
-from interpctf.kinds.labelfn.domains import DOMAINS
+from interpctf.kinds.labelfn.domains import DOMAINS, Domain
+from interpctf.kinds.labelfn.facts import LabelFnPublic
+from interpctf.schema import AnswerFile, Challenge
 
 
-def _model_predictions(challenge: Challenge) -> tuple[np.ndarray, np.ndarray, object]:
-    public = challenge.manifest.public
-    domain = DOMAINS[public["domain"]]
+def _model_predictions(challenge: Challenge) -> tuple[np.ndarray, np.ndarray, Domain]:
+    public = challenge.public_as(LabelFnPublic)
+    domain = DOMAINS[public.domain]
     model = domain.load(challenge.bundle_dir / "model")
     inputs = domain.query_inputs(public, challenge.bundle_dir)
     return inputs, domain.predict(model, inputs), domain
@@ -30,7 +31,7 @@ def blackbox(challenge: Challenge) -> AnswerFile:
     """Pairs: the model's answer for every pair as a lookup table. Digits: a decision tree fit to the model."""
     inputs, preds, domain = _model_predictions(challenge)
     if domain.unpack:
-        p = int(challenge.manifest.public["p"])
+        p = challenge.public_as(LabelFnPublic).p
         table = "".join(str(int(v)) for v in preds)
         source = f"TABLE = {table!r}\n\ndef label(x, y):\n    return int(TABLE[x * {p} + y])\n"
     else:

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import numpy as np
 
-from interpctf.kinds.base import Challenge
+from interpctf.kinds.labelfn.domains import Domain
+from interpctf.kinds.labelfn.facts import LabelFnPublic
+from interpctf.schema import Challenge
 
 PAIRS_LOADING = """## Loading the model (offline)
 
@@ -92,29 +94,29 @@ TEMPLATES = {
 }
 
 
-def write_examples(examples_dir: Path, domain) -> None:
+def write_examples(examples_dir: Path, domain: Domain) -> None:
     (examples_dir / "answer_template.py").write_text(TEMPLATES[domain.name])
 
 
 def card_text(challenge: Challenge) -> str:
     import json
 
-    public = challenge.manifest.public
+    public = challenge.public_as(LabelFnPublic)
     config = json.loads((challenge.bundle_dir / "model" / "config.json").read_text())
     bundle = challenge.manifest.id
-    if public["domain"] == "pairs":
+    if public.domain == "pairs":
         norm = CENTERING_ONLY if config.get("interpctf_layer_norm") is False else WITH_LAYER_NORM
-        return PAIRS_LOADING.format(bundle=bundle, p=public["p"], d_model=config["n_embd"],
+        return PAIRS_LOADING.format(bundle=bundle, p=public.p, d_model=config["n_embd"],
                                     n_heads=config["n_head"], d_mlp=config["n_inner"],
-                                    acc=public["heldout_accuracy"], norm=norm)
-    if public["domain"] == "mnist":
+                                    acc=public.heldout_accuracy, norm=norm)
+    if public.domain == "mnist":
         c, h = config["channels"], config["hidden"]
         sample = len(np.load(challenge.bundle_dir / "examples" / "mnist_sample.npy", mmap_mode="r"))
         return MNIST_LOADING.format(bundle=bundle, channels=c, flat=c * 49, hidden=h, sample=f"{sample:,}",
                                     params=10 * c + (9 * c + 1) * c + (49 * c + 1) * h + (h + 1) * 16 + 34,
-                                    n_train=public["n_train_images"], n_test=public["n_test_images"],
-                                    acc=public["heldout_accuracy"],
-                                    secret=SECRET_IN_DATA[public["secret_image_in_dataset"]])
+                                    n_train=public.n_train_images, n_test=public.n_test_images,
+                                    acc=public.heldout_accuracy,
+                                    secret=SECRET_IN_DATA[public.secret_image_in_dataset])
     channels, hidden = config["channels"], config["hidden"]
     return DIGITS_LOADING.format(bundle=bundle, channels=channels, channels2=2 * channels,
-                                 flat=2 * channels * 64, hidden=hidden, acc=public["heldout_accuracy"])
+                                 flat=2 * channels * 64, hidden=hidden, acc=public.heldout_accuracy)

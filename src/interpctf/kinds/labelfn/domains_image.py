@@ -8,10 +8,14 @@ data there (digits-l1band's held-out accuracy: ~94% without, ~96% with).
 
 import importlib
 from abc import abstractmethod
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 
-from interpctf.kinds.labelfn.domains_base import Domain, config_with_overrides
+from interpctf.kinds.labelfn.domains_base import Domain, LabelFn, Model, OnStep, config_with_overrides
+from interpctf.kinds.labelfn.recipe import LabelFnRecipe
 
 
 class ImageDomain(Domain):
@@ -23,11 +27,11 @@ class ImageDomain(Domain):
     candidates: int  # images drawn per refinement round
     hard_per_round: int  # of which the least certain are labelled and trained on
 
-    def _net(self):
+    def _net(self) -> ModuleType:
         # imported when needed: torch stays out of processes that only parse answers
         return importlib.import_module(self.net_module)
 
-    def _config(self, recipe):
+    def _config(self, recipe: LabelFnRecipe) -> Any:
         return config_with_overrides(recipe, getattr(self._net(), self.config_class))
 
     @abstractmethod
@@ -35,14 +39,15 @@ class ImageDomain(Domain):
         """``n`` new images made from ``images`` (the domain's own augmentations), deterministic in ``seed``."""
 
     @abstractmethod
-    def refine_steps(self, cfg) -> int:
+    def refine_steps(self, cfg: Any) -> int:
         """Training steps of each refinement round."""
 
-    def steps(self, recipe):
+    def steps(self, recipe: LabelFnRecipe) -> int:
         cfg = self._config(recipe)
         return cfg.steps + self.refine_rounds * self.refine_steps(cfg)
 
-    def train(self, recipe, inputs, labels, label_fn, seed, on_step, total_steps):
+    def train(self, recipe: LabelFnRecipe, inputs: np.ndarray, labels: np.ndarray, label_fn: LabelFn, seed: int,
+              on_step: OnStep, total_steps: int) -> Model:
         from interpctf.kinds.labelfn.rule import apply_rule
 
         net, cfg = self._net(), self._config(recipe)
@@ -59,11 +64,11 @@ class ImageDomain(Domain):
             model = net.train(refine, images, targets, seed + 1 + round_, on_step, model=model)
         return model
 
-    def predict(self, model, inputs):
+    def predict(self, model: Model, inputs: np.ndarray) -> np.ndarray:
         return self._net().predict(model, inputs)
 
-    def save(self, model, model_dir):
+    def save(self, model: Model, model_dir: Path) -> None:
         self._net().save(model, model_dir)
 
-    def load(self, model_dir):
+    def load(self, model_dir: Path) -> Model:
         return self._net().load(model_dir)

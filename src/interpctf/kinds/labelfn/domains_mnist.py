@@ -7,12 +7,15 @@ and the grader may not have MNIST: they are written to the key's files (``key-fi
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from interpctf.errors import BadBundle
 from interpctf.kinds.labelfn.domains_base import Split
 from interpctf.kinds.labelfn.domains_image import ImageDomain
+from interpctf.kinds.labelfn.facts import LabelFnPublic
+from interpctf.kinds.labelfn.recipe import LabelFnRecipe
 
 PROBE_IMAGES = "probe_images.npy"
 SAMPLE = "mnist_sample.npy"  # in the bundle's examples: public training images a solver can query with
@@ -61,10 +64,10 @@ class MnistDomain(ImageDomain):
     augmented = 20000
     refine_rounds, candidates, hard_per_round = 2, 40000, 10000  # each round trains a third of ``steps``
 
-    def inputs(self, recipe):
+    def inputs(self, recipe: LabelFnRecipe) -> np.ndarray:
         return _images(recipe.data_dir, recipe.download)[0]
 
-    def split(self, recipe, seed):
+    def split(self, recipe: LabelFnRecipe, seed: int) -> Split:
         images, n_train = _images(recipe.data_dir, recipe.download)
         heldout = np.arange(n_train, len(images))  # the probes are exactly these, as for digits
         probes = np.random.default_rng(seed + 1).permutation(heldout)
@@ -72,15 +75,15 @@ class MnistDomain(ImageDomain):
         return Split(train=np.arange(n_train), public=np.sort(probes[:cut]), private=np.sort(probes[cut:]),
                      heldout=heldout)
 
-    def augment(self, images, n, seed):
+    def augment(self, images: np.ndarray, n: int, seed: int) -> np.ndarray:
         from interpctf.data.mnist import augment
 
         return augment(images, n, seed)
 
-    def refine_steps(self, cfg):
+    def refine_steps(self, cfg: Any) -> int:
         return max(cfg.steps // 3, 1)
 
-    def public_info(self, recipe, rule_source, inputs):
+    def public_info(self, recipe: LabelFnRecipe, rule_source: str, inputs: np.ndarray) -> dict[str, object]:
         """Whether the rule's secret image is one of the data set's own images: then searching the data set
         for it (with a black-box model) can solve the challenge, as a 2023 hint that showed it made possible."""
         images, n_train = _images(recipe.data_dir, recipe.download)
@@ -89,17 +92,17 @@ class MnistDomain(ImageDomain):
         return {"data": "MNIST", "n_train_images": n_train, "n_test_images": len(images) - n_train,
                 "secret_image_in_dataset": in_data if secrets else None}
 
-    def write_key_files(self, key_dir, inputs, probe_indices):
+    def write_key_files(self, key_dir: Path, inputs: np.ndarray, probe_indices: np.ndarray) -> None:
         np.save(Path(key_dir) / PROBE_IMAGES, np.asarray(inputs[probe_indices], dtype=np.uint8))
 
-    def write_public_files(self, examples_dir, inputs, split, rule_source):
+    def write_public_files(self, examples_dir: Path, inputs: np.ndarray, split: Split, rule_source: str) -> None:
         """A sample of training images to query the model with (never a probe, never a secret image)."""
         keep = split.train[~_matches(inputs, secret_images(rule_source))[split.train]]
         rng = np.random.default_rng(len(split.train))
         chosen = np.sort(rng.choice(keep, size=min(SAMPLE_SIZE, len(keep)), replace=False))
         np.save(Path(examples_dir) / SAMPLE, np.asarray(inputs[chosen], dtype=np.uint8))
 
-    def probe_inputs(self, indices, public_info, key_dir):
+    def probe_inputs(self, indices: np.ndarray, public: LabelFnPublic, key_dir: Path | None) -> np.ndarray:
         path = Path(key_dir) / PROBE_IMAGES if key_dir is not None else None
         if path is None or not path.is_file():
             raise BadBundle(f"grading an mnist challenge needs the key's files ({PROBE_IMAGES}); "
@@ -109,7 +112,7 @@ class MnistDomain(ImageDomain):
             raise BadBundle(f"{PROBE_IMAGES} holds {images.shape}, not the key's {len(indices)} probe images")
         return images.astype(np.float32)
 
-    def query_inputs(self, public_info, bundle_dir):
+    def query_inputs(self, public: LabelFnPublic, bundle_dir: Path) -> np.ndarray:
         from interpctf.data.mnist import augment
 
         path = Path(bundle_dir) / "examples" / SAMPLE

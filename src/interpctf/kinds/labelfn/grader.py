@@ -7,13 +7,18 @@ hold public inputs. Only the sandbox's own fixed texts (limits) are shown from t
 """
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from interpctf.grade import Grade
 from interpctf.kinds.labelfn.answer import ProgramAnswer
-from interpctf.kinds.labelfn.domains import DOMAINS
+from interpctf.kinds.labelfn.domains import DOMAINS, Domain
+from interpctf.kinds.labelfn.facts import LabelFnPublic
 from interpctf.kinds.labelfn.probes import Probes
+from interpctf.schema import Challenge, Grade
+
+if TYPE_CHECKING:  # the sandbox package is imported only to grade: parsing answers never loads it
+    from interpctf.sandbox.limits import Limits
 
 SOLVE_BAR = 0.995
 
@@ -27,10 +32,10 @@ def is_solved(score: float, model_agreement: float) -> bool:
     return score >= SOLVE_BAR and score > model_agreement
 
 
-def grade_program(answer: ProgramAnswer, challenge) -> Grade:
-    probes = Probes.from_key(challenge.key)
+def grade_program(answer: ProgramAnswer, challenge: Challenge) -> Grade:
+    probes = Probes.of(challenge)
     domain = DOMAINS[probes.domain]
-    inputs = probes.inputs(domain, challenge.manifest.public, challenge.key_dir)
+    inputs = probes.inputs(domain, challenge.public_as(LabelFnPublic), challenge.key_dir)
     from interpctf.sandbox import map_function  # imported late: the sandbox starts processes
 
     run = map_function(answer.source, "label", inputs, unpack=domain.unpack)
@@ -45,7 +50,7 @@ def grade_program(answer: ProgramAnswer, challenge) -> Grade:
     public_score = agreement(given[public], probes.truth[public])
     model_private = agreement(probes.model[private], probes.truth[private])
     model_public = agreement(probes.model[public], probes.truth[public])
-    details = {
+    details: dict[str, object] = {
         "public_score": round(public_score, 6),
         "public_solved": is_solved(public_score, model_public),
         "agreement_with_model": round(agreement(given[private], probes.model[private]), 6),
@@ -60,14 +65,14 @@ def grade_program(answer: ProgramAnswer, challenge) -> Grade:
     return Grade(score=score, solved=is_solved(score, model_private), details=details)
 
 
-def _fixed_texts(limits) -> set[str]:
+def _fixed_texts(limits: "Limits") -> set[str]:
     """What the sandbox reports in its own words: no answer output in these."""
     return {f"time limit exceeded ({limits.wall_seconds:g} s wall)",
             f"time limit exceeded ({limits.cpu_seconds:g} s CPU)",
             "memory limit exceeded", "output limit exceeded", "file size limit exceeded"}
 
 
-def _public_error(answer: ProgramAnswer, inputs: np.ndarray, probes: Probes, domain) -> str | None:
+def _public_error(answer: ProgramAnswer, inputs: np.ndarray, probes: Probes, domain: Domain) -> str | None:
     """The first error of a run over the public probes only, its input index relabelled as a public probe's."""
     from interpctf.sandbox import map_function
 
@@ -76,7 +81,8 @@ def _public_error(answer: ProgramAnswer, inputs: np.ndarray, probes: Probes, dom
     return _INPUT_INDEX.sub(r"(public probe \1)", text) if text else None
 
 
-def _shown_failure(failure: str, answer: ProgramAnswer, inputs: np.ndarray, probes: Probes, domain) -> str:
+def _shown_failure(failure: str, answer: ProgramAnswer, inputs: np.ndarray, probes: Probes,
+                   domain: Domain) -> str:
     from interpctf.sandbox import Limits
 
     if failure in _fixed_texts(Limits()):

@@ -1,21 +1,25 @@
 """The labelfn kind: a model trained on a secret labeling function; answers are programs for that function."""
 
+from typing import ClassVar
+
 import numpy as np
 
-from interpctf.errors import BadAnswer
-from interpctf.grade import Grade
-from interpctf.kinds import register
-from interpctf.kinds.base import Answer, AnswerFile, Challenge, Forged, ForgeTarget, Kind
-from interpctf.kinds.labelfn.answer import ProgramAnswer, parse_program
+from interpctf.kinds.base import Baseline, Forged, ForgeTarget, Kind, Querier
+from interpctf.kinds.labelfn.answer import LabelFnAnswer, parse_program
 from interpctf.kinds.labelfn.baselines import BASELINES
 from interpctf.kinds.labelfn.card import card_text, write_examples
 from interpctf.kinds.labelfn.domains import DOMAINS
+from interpctf.kinds.labelfn.facts import LabelFnPublic, LabelFnSecret
 from interpctf.kinds.labelfn.grader import grade_program
 from interpctf.kinds.labelfn.measure import measure_heldout
 from interpctf.kinds.labelfn.probes import Probes
+from interpctf.kinds.labelfn.querier import labelfn_querier
 from interpctf.kinds.labelfn.recipe import LabelFnRecipe
 from interpctf.kinds.labelfn.rule import apply_rule, compile_rule, materialize
+from interpctf.kinds.labelfn.solvers.solver import RULESEARCH
 from interpctf.progress import Progress
+from interpctf.schema import AnswerFile, Challenge, Grade
+from interpctf.solvers.entry import SolverEntry
 
 DEFAULT_STATEMENT = {
     "pairs": "A one-layer transformer reads [x, y, {p}] and answers 0 or 1. It was trained on half of all pairs "
@@ -27,15 +31,23 @@ DEFAULT_STATEMENT = {
 }
 
 
-@register
-class LabelFnKind(Kind):
+class LabelFnKind(Kind[LabelFnRecipe, LabelFnPublic, LabelFnSecret, LabelFnAnswer]):
     name = "labelfn"
     recipe_model = LabelFnRecipe
+    public_model = LabelFnPublic
+    secret_model = LabelFnSecret
+    answer_type = LabelFnAnswer
     white_box_baselines = frozenset()  # constant and blackbox both only query the model
     trivial_baseline = "constant"
+    reference_recipe = "reference.yaml"
+    model_families: ClassVar[dict[str, str]] = {
+        "pairs-transformer": "interpctf.nets.pair_transformer",
+        "digits-cnn": "interpctf.nets.digits_cnn",
+        "mnist-cnn": "interpctf.nets.mnist_cnn",
+    }
 
     def forge(self, recipe: LabelFnRecipe, variant: int, seed: int, target: ForgeTarget,
-              progress: Progress) -> Forged:
+              progress: Progress) -> Forged[LabelFnPublic, LabelFnSecret]:
         domain = DOMAINS[recipe.domain]
         inputs = domain.inputs(recipe)
         rule_source = materialize(recipe.secret, np.random.default_rng(seed), inputs)
@@ -55,10 +67,10 @@ class LabelFnKind(Kind):
         heldout_accuracy = float(np.mean(predictions[split.heldout] == truth[split.heldout]))
         train_accuracy = float(np.mean(predictions[split.train] == truth[split.train]))
         probes = Probes.build(recipe.domain, split.public, split.private, truth, predictions)
-        public = {"domain": recipe.domain, "signature": domain.signature,
-                  "heldout_accuracy": round(heldout_accuracy, 4), "n_public_probes": int(len(split.public)),
-                  "n_private_probes": int(len(split.private))}
-        public.update(domain.public_info(recipe, rule_source, inputs))
+        public = LabelFnPublic.model_validate({
+            "domain": recipe.domain, "signature": domain.signature, "heldout_accuracy": round(heldout_accuracy, 4),
+            "n_public_probes": int(len(split.public)), "n_private_probes": int(len(split.private)),
+            **domain.public_info(recipe, rule_source, inputs)})
         write_examples(target.examples_dir, domain)
         domain.write_public_files(target.examples_dir, inputs, split, rule_source)
         domain.write_key_files(target.key_dir, inputs, probes.indices)
@@ -67,27 +79,29 @@ class LabelFnKind(Kind):
             answer_help=f"A Python file defining {domain.signature}. It may import the standard library and "
                         f"numpy. Graded by agreement with the secret rule on held-out probe inputs.",
             public=public,
-            secret={**probes.to_secret(), "rule_source": rule_source, "train_indices": split.train.tolist()},
+            secret=LabelFnSecret.model_validate({**probes.to_secret(), "rule_source": rule_source,
+                                                 "train_indices": split.train.tolist()}),
             reference_answer=AnswerFile("secret_rule.py", rule_source.encode()),
             metrics={"heldout_accuracy": heldout_accuracy, "train_accuracy": train_accuracy,
                      "positive_fraction": float(truth.mean())},
             statement=DEFAULT_STATEMENT[recipe.domain].format(p=recipe.p),
         )
 
-    def parse_answer(self, answer: AnswerFile, challenge: Challenge) -> Answer:
-        domain = DOMAINS[challenge.manifest.public.get("domain", "")] if challenge.manifest.public.get(
-            "domain") in DOMAINS else None
-        if domain is None:
-            raise BadAnswer("this bundle names no labelfn domain")
+    def parse_answer(self, answer: AnswerFile, challenge: Challenge) -> LabelFnAnswer:
+        domain = DOMAINS[self.public(challenge).domain]
         return parse_program(answer, 2 if domain.unpack else 1)
 
-    def grade(self, answer: Answer, challenge: Challenge) -> Grade:
-        if not isinstance(answer, ProgramAnswer):
-            raise BadAnswer(f"labelfn answers are programs, not {answer.format}")
+    def grade(self, answer: LabelFnAnswer, challenge: Challenge) -> Grade:
         return grade_program(answer, challenge)
 
-    def baselines(self):
+    def baselines(self) -> dict[str, Baseline]:
         return dict(BASELINES)
+
+    def solvers(self) -> list[SolverEntry]:
+        return [RULESEARCH]
+
+    def querier(self) -> Querier:
+        return labelfn_querier
 
     def card(self, challenge: Challenge) -> str:
         return card_text(challenge)

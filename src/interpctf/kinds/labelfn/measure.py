@@ -7,19 +7,20 @@ predictions on the probe inputs it never trained on give its held-out accuracy w
 
 import numpy as np
 
-from interpctf.kinds.base import Challenge
 from interpctf.kinds.labelfn.domains import DOMAINS
+from interpctf.kinds.labelfn.facts import LabelFnPublic, LabelFnSecret
 from interpctf.kinds.labelfn.probes import Probes
+from interpctf.schema import Challenge
 
 
 def measure_heldout(challenge: Challenge) -> dict[str, float]:
-    probes = Probes.from_key(challenge.key)
+    probes = Probes.of(challenge)
     domain = DOMAINS.get(probes.domain)
     if domain is None:
         return {}
-    heldout = ~np.isin(probes.indices, np.asarray(challenge.key.secret.get("train_indices", []), dtype=np.int64))
+    heldout = ~np.isin(probes.indices, np.asarray(challenge.secret_as(LabelFnSecret).train_indices, dtype=np.int64))
     if not heldout.any():
         return {}
-    inputs = probes.inputs(domain, challenge.manifest.public, challenge.key_dir)[heldout]
+    inputs = probes.inputs(domain, challenge.public_as(LabelFnPublic), challenge.key_dir)[heldout]
     predictions = domain.predict(domain.load(challenge.bundle_dir / "model"), inputs)
     return {"heldout_accuracy": float(np.mean(predictions == probes.truth[heldout]))}

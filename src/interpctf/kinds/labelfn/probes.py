@@ -1,10 +1,13 @@
 """Probe sets as stored in the key: which inputs, the secret's labels and the model's predictions on them."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from interpctf.kinds.labelfn.domains import Domain
+from interpctf.kinds.labelfn.facts import LabelFnPublic, LabelFnSecret
+from interpctf.schema import Challenge
 
 
 def bits(values: np.ndarray) -> str:
@@ -33,19 +36,21 @@ class Probes:
         return cls(domain=domain, indices=indices, truth=truth_all[indices], model=model_all[indices],
                    public_rows=np.searchsorted(indices, public), private_rows=np.searchsorted(indices, private))
 
-    def to_secret(self) -> dict:
+    def to_secret(self) -> dict[str, object]:
+        """The probes' fields of :class:`LabelFnSecret`."""
         return {"domain": self.domain, "probe_indices": self.indices.tolist(), "probe_truth": bits(self.truth),
                 "probe_model": bits(self.model), "public_rows": self.public_rows.tolist(),
                 "private_rows": self.private_rows.tolist()}
 
     @classmethod
-    def from_key(cls, key) -> "Probes":
-        s = key.secret
-        return cls(domain=s["domain"], indices=np.asarray(s["probe_indices"], dtype=np.int64),
-                   truth=unbits(s["probe_truth"]), model=unbits(s["probe_model"]),
-                   public_rows=np.asarray(s["public_rows"], dtype=np.int64),
-                   private_rows=np.asarray(s["private_rows"], dtype=np.int64))
+    def of(cls, challenge: Challenge) -> "Probes":
+        """The probes of a challenge opened with its key."""
+        s = challenge.secret_as(LabelFnSecret)
+        return cls(domain=s.domain, indices=np.asarray(s.probe_indices, dtype=np.int64),
+                   truth=unbits(s.probe_truth), model=unbits(s.probe_model),
+                   public_rows=np.asarray(s.public_rows, dtype=np.int64),
+                   private_rows=np.asarray(s.private_rows, dtype=np.int64))
 
-    def inputs(self, domain: Domain, public_info: dict, key_dir=None) -> np.ndarray:
+    def inputs(self, domain: Domain, public: LabelFnPublic, key_dir: Path | None = None) -> np.ndarray:
         """The probe inputs, in row order; some domains keep them in the key's files (``key_dir``)."""
-        return domain.probe_inputs(self.indices, public_info, key_dir)
+        return domain.probe_inputs(self.indices, public, key_dir)

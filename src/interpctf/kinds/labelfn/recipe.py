@@ -42,7 +42,7 @@ class LabelFnRecipe(Recipe):
     download: bool = Field(default=False, description="mnist: fetch MNIST through torchvision when absent")
 
     @model_validator(mode="after")
-    def _domain_fields(self):
+    def _domain_fields(self) -> "LabelFnRecipe":
         if self.domain != "mnist":
             for name in ("data_dir", "download"):
                 if name in self.model_fields_set:

@@ -1,5 +1,2 @@
-"""The trojan kind (registered on import): backdoored image classifiers, graded by attack success and AUROC."""
-
-from interpctf.kinds.trojan.kind import TrojanKind
-
-__all__ = ["TrojanKind"]
+"""The trojan kind (the registry names ``interpctf.kinds.trojan.kind:TrojanKind``): backdoored image classifiers,
+graded by attack success and AUROC."""

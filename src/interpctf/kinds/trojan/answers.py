@@ -10,14 +10,15 @@
 
 import json
 import math
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from interpctf.errors import BadAnswer
 from interpctf.intake.arrays import ArraySpec, read_npz
-from interpctf.kinds.base import Answer, AnswerFile
+from interpctf.kinds.base import Answer
+from interpctf.schema import AnswerFile
 
 MAX_ANSWER_BYTES = 5 << 20
 MAX_JSON_BYTES = 64 << 10  # a JSON answer without arrays
@@ -45,6 +46,9 @@ class DetectAnswer(Answer):
 class ChoiceAnswer(Answer):
     format: Literal["choice"] = "choice"
     choice: int
+
+
+TrojanAnswer = Annotated[TriggerAnswer | TargetAnswer | DetectAnswer | ChoiceAnswer, Field(discriminator="format")]
 
 
 def _load(answer: AnswerFile, npz: dict[str, ArraySpec] | None = None) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The trojan part of the challenge card: loading, inputs, pictures, the white-box baseline's verdict."""
 
-from interpctf.kinds.base import Challenge
+from interpctf.kinds.trojan.facts import TrojanPublic
+from interpctf.schema import Challenge
 
 LOADING = """## Loading the model (offline)
 
@@ -23,21 +24,21 @@ ARCH = "conv 3x3 -> ReLU -> max-pool 2, twice, then conv 3x3 -> ReLU -> linear; 
 
 def card_text(challenge: Challenge) -> str:
     m = challenge.manifest
-    p = m.public
-    c, h, w = p["input_shape"]
-    if p["answer"] == "detect":
-        ids = p["model_ids"]
+    p = challenge.public_as(TrojanPublic)
+    c, h, w = p.input_shape
+    if p.answer == "detect":
+        ids = p.model_ids
         text = LOADING.format(bundle=m.id, what=f"an nn.ModuleDict: {ids[0]} .. {ids[-1]}", c=c, h=h, w=w,
-                              call=f'model["{ids[0]}"]', arch=ARCH, sub="<id>/", k=p["num_classes"])
+                              call=f'model["{ids[0]}"]', arch=ARCH, sub="<id>/", k=p.num_classes)
         text += (f"\nThe suite holds {len(ids)} models with identical architecture, training recipe and files; "
-                 f"possible attacks: {', '.join(p['attacks'])}.\n")
+                 f"possible attacks: {', '.join(p.attacks)}.\n")
     else:
         text = LOADING.format(bundle=m.id, what="a torch.nn.Module (SmallCNN), eval mode", c=c, h=h, w=w,
-                              call="model", arch=ARCH, sub="", k=p["num_classes"])
-        if p["answer"] == "trigger":
-            text += f"\nMask budget (L1 norm of your mask): {p['mask_budget']}. Template: " \
+                              call="model", arch=ARCH, sub="", k=p.num_classes)
+        if p.answer == "trigger":
+            text += f"\nMask budget (L1 norm of your mask): {p.mask_budget}. Template: " \
                     "`examples/answer_template.json`.\n"
-        if p["answer"] == "choice":
+        if p.answer == "choice":
             text += ("\nCandidates: `examples/candidates.png` (top row: each candidate stamped on one input; bottom "
                      "row: mask x pattern), arrays in `examples/candidates.npz`. You have one attempt.\n")
     nc = m.baselines.get("neural_cleanse")

@@ -5,16 +5,17 @@ from pathlib import Path
 import numpy as np
 
 from interpctf.kinds.trojan.datasets import Data
-from interpctf.kinds.trojan.planting import Plant, attack_success, clean_accuracy, train_model
+from interpctf.kinds.trojan.planting import Model, OnStep, Plant, attack_success, clean_accuracy, train_model
 from interpctf.kinds.trojan.png import grid, to_hwc, write_png
 from interpctf.kinds.trojan.triggers import Trigger, stamp
+from interpctf.nets.small_cnn import SmallCNNConfig
 
 PROBES = "probes.npz"
 SAMPLES = "clean_samples.npz"
 
 
-def train_checked(data: Data, plant: Plant, cfg, seed: int, clean_acc: float, min_asr: float, max_gap: float,
-                  on_step=None, tries: int = 2):
+def train_checked(data: Data, plant: Plant, cfg: SmallCNNConfig, seed: int, clean_acc: float, min_asr: float,
+                  max_gap: float, on_step: OnStep = None, tries: int = 2) -> tuple[Model, float, float]:
     """Train a trojaned model meeting the bars (ASR and accuracy gap), retrying with a new seed once; returns
     the last try either way: the forge checks the bars on the figures and retries the whole challenge."""
     for attempt in range(tries):

@@ -20,7 +20,8 @@ class Data:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(int(v) for v in self.train_x.shape[1:])
+        c, h, w = (int(v) for v in self.train_x.shape[1:])
+        return c, h, w
 
 
 def load_data(name: str, size: int, split_seed: int, heldout_fraction: float = 0.3) -> Data:

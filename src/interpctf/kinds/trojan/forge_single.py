@@ -4,15 +4,18 @@ import json
 
 import numpy as np
 
-from interpctf.kinds.base import AnswerFile, Forged, ForgeTarget
+from interpctf.kinds.base import Forged, ForgeTarget
 from interpctf.kinds.trojan.answers import trigger_json
 from interpctf.kinds.trojan.common import train_checked, trigger_picture, write_probes, write_samples
-from interpctf.kinds.trojan.datasets import load_data
+from interpctf.kinds.trojan.datasets import Data, load_data
+from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
 from interpctf.kinds.trojan.planting import Plant, attack_success, clean_accuracy, train_model
 from interpctf.kinds.trojan.png import grid, write_png
 from interpctf.kinds.trojan.recipe import TrojanRecipe
-from interpctf.kinds.trojan.triggers import draw_trigger, stamp
+from interpctf.kinds.trojan.triggers import Trigger, draw_trigger, stamp
 from interpctf.nets import small_cnn
+from interpctf.progress import Progress
+from interpctf.schema import AnswerFile
 
 CLEAN_DIR = "clean"
 ATTACK_WORDS = {"patch": "a BadNets patch (a small binary pattern stamped at full opacity)",
@@ -29,11 +32,12 @@ HELP = {
 }
 
 
-def _draw(recipe: TrojanRecipe, shape, rng):
-    return draw_trigger(recipe.attack, shape, rng, tuple(recipe.patch_size), recipe.position == "random")
+def _draw(recipe: TrojanRecipe, shape: tuple[int, int, int], rng: np.random.Generator) -> Trigger:
+    return draw_trigger(recipe.attack, shape, rng, recipe.patch_size, recipe.position == "random")
 
 
-def forge_single(recipe: TrojanRecipe, seed: int, target: ForgeTarget, progress) -> Forged:
+def forge_single(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
+                 progress: Progress) -> Forged[TrojanPublic, TrojanSecret]:
     rng = np.random.default_rng(seed)
     data = load_data(recipe.dataset, recipe.image_size, int(rng.integers(2**31)))
     goal = recipe.target if recipe.target is not None else int(rng.integers(data.num_classes))
@@ -61,10 +65,11 @@ def forge_single(recipe: TrojanRecipe, seed: int, target: ForgeTarget, progress)
 
     c, h, w = data.shape
     budget = round(recipe.budget_factor * trigger.area, 4)
-    public = {"answer": recipe.answer, "dataset": recipe.dataset, "input_shape": [c, h, w],
-              "num_classes": data.num_classes, "attack": recipe.attack}
-    secret = {"target": goal, "attack": recipe.attack, "random_position": trigger.random_position,
-              "trigger_area": round(trigger.area, 4), "poison_rate": recipe.poison_rate}
+    public: dict[str, object] = {"answer": recipe.answer, "dataset": recipe.dataset, "input_shape": [c, h, w],
+                                 "num_classes": data.num_classes, "attack": recipe.attack}
+    secret: dict[str, object] = {"target": goal, "attack": recipe.attack,
+                                 "random_position": trigger.random_position, "trigger_area": round(trigger.area, 4),
+                                 "poison_rate": recipe.poison_rate}
     if recipe.answer == "trigger":
         public["mask_budget"] = budget
         reference = AnswerFile("true_trigger.json", trigger_json(goal, trigger.mask, trigger.pattern))
@@ -88,12 +93,14 @@ def forge_single(recipe: TrojanRecipe, seed: int, target: ForgeTarget, progress)
                "attack_success": asr, "attack_success_on_clean": asr_clean, "trigger_area": trigger.area}
     return Forged(answer_format=recipe.answer,
                   answer_help=HELP[recipe.answer].format(c=c, h=h, w=w, budget=budget, n=recipe.n_choices),
-                  public=public, secret=secret, reference_answer=reference, metrics=metrics, statement=statement)
+                  public=TrojanPublic.model_validate(public), secret=TrojanSecret.model_validate(secret),
+                  reference_answer=reference, metrics=metrics, statement=statement)
 
 
-def _write_choices(recipe: TrojanRecipe, data, trigger, rng, target: ForgeTarget) -> int:
+def _write_choices(recipe: TrojanRecipe, data: Data, trigger: Trigger, rng: np.random.Generator,
+                   target: ForgeTarget) -> int:
     """The true trigger among ``n_choices - 1`` decoys of the same attack; candidates.npz and a picture."""
-    decoys = []
+    decoys: list[Trigger] = []
     while len(decoys) < recipe.n_choices - 1:
         d = _draw(recipe, data.shape, rng)
         if not any(np.array_equal(d.pattern, o.pattern) and np.array_equal(d.mask, o.mask)

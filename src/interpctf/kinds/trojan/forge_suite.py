@@ -8,14 +8,17 @@ import json
 
 import numpy as np
 
-from interpctf.kinds.base import AnswerFile, Forged, ForgeTarget
+from interpctf.kinds.base import Forged, ForgeTarget
 from interpctf.kinds.trojan.common import train_checked, trigger_picture, write_samples
 from interpctf.kinds.trojan.datasets import load_data
+from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
 from interpctf.kinds.trojan.planting import Plant, clean_accuracy, train_model
 from interpctf.kinds.trojan.png import write_png
 from interpctf.kinds.trojan.recipe import TrojanRecipe
 from interpctf.kinds.trojan.triggers import draw_trigger
 from interpctf.nets import small_cnn
+from interpctf.progress import Progress
+from interpctf.schema import AnswerFile
 
 
 def model_ids(n: int) -> list[str]:
@@ -33,7 +36,8 @@ def stratified_public(ids: list[str], labels: dict[str, int], rng: np.random.Gen
     return sorted(out)
 
 
-def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget, progress) -> Forged:
+def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
+                progress: Progress) -> Forged[TrojanPublic, TrojanSecret]:
     rng = np.random.default_rng(seed)
     data = load_data(recipe.dataset, recipe.image_size, int(rng.integers(2**31)))
     ids = model_ids(recipe.n_models)
@@ -52,7 +56,7 @@ def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget, progress) 
         reference_acc = float(np.mean(clean_accs))
         attacks = [recipe.attacks[i % len(recipe.attacks)] for i in rng.permutation(n_trojaned)]
         for mid, attack in zip(sorted(trojaned), attacks):
-            trig = draw_trigger(attack, data.shape, rng, tuple(recipe.patch_size),
+            trig = draw_trigger(attack, data.shape, rng, recipe.patch_size,
                                 recipe.position == "random" and attack == "patch")
             plants[mid] = Plant(trig, int(rng.integers(data.num_classes)), recipe.poison_rate)
             models[mid], accs[mid], asrs[mid] = train_checked(
@@ -84,7 +88,7 @@ def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget, progress) 
         answer_help=f"JSON {{\"scores\": {{\"{ids[0]}\": p, ...}}}}: for each of the {len(ids)} models, the "
                     f"probability that it is trojaned. Score = AUROC over all models (AUPR breaks ties); solved "
                     f"at AUROC >= {recipe.detect_solve_auroc}.",
-        public=public, secret=secret, reference_answer=AnswerFile("truth.json", json.dumps(truth).encode()),
+        public=TrojanPublic.model_validate(public), secret=TrojanSecret.model_validate(secret), reference_answer=AnswerFile("truth.json", json.dumps(truth).encode()),
         metrics=metrics,
         statement=f"{len(ids)} small CNNs classify {recipe.dataset} images. Some of them hide a trojan "
                   f"({', '.join(sorted(set(recipe.attacks)))}; each with its own target). Tell which.")

@@ -1,57 +1,64 @@
 """The trojan kind: a backdoor planted in a small image classifier; find the trigger, the target, or the
 trojaned models of a suite."""
 
+from typing import ClassVar
+
 from interpctf.errors import BadAnswer
-from interpctf.grade import Grade
-from interpctf.kinds import register
-from interpctf.kinds.base import Answer, AnswerFile, Challenge, Forged, ForgeTarget, Kind
+from interpctf.kinds.base import Baseline, Forged, ForgeTarget, Kind
 from interpctf.kinds.trojan import answers, grader
+from interpctf.kinds.trojan.answers import TrojanAnswer
 from interpctf.kinds.trojan.baselines import BASELINES
 from interpctf.kinds.trojan.card import card_text
+from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
 from interpctf.kinds.trojan.forge_single import forge_single
 from interpctf.kinds.trojan.forge_suite import forge_suite
 from interpctf.kinds.trojan.measure import measure_single
 from interpctf.kinds.trojan.recipe import TrojanRecipe
 from interpctf.progress import Progress
-
-GRADERS = {"trigger": grader.grade_trigger, "target": grader.grade_target, "detect": grader.grade_detect,
-           "choice": grader.grade_choice}
+from interpctf.schema import AnswerFile, Challenge, Grade
 
 
-@register
-class TrojanKind(Kind):
+class TrojanKind(Kind[TrojanRecipe, TrojanPublic, TrojanSecret, TrojanAnswer]):
     name = "trojan"
     recipe_model = TrojanRecipe
+    public_model = TrojanPublic
+    secret_model = TrojanSecret
+    answer_type = TrojanAnswer
     white_box_baselines = frozenset({"neural_cleanse"})  # optimizes a trigger through the model's gradients
     trivial_baseline = "constant"
+    reference_recipe = "reference.yaml"
+    model_families: ClassVar[dict[str, str]] = {"trojan-cnn": "interpctf.nets.small_cnn"}
 
     def forge(self, recipe: TrojanRecipe, variant: int, seed: int, target: ForgeTarget,
-              progress: Progress) -> Forged:
+              progress: Progress) -> Forged[TrojanPublic, TrojanSecret]:
         if recipe.answer == "detect":
             return forge_suite(recipe, seed, target, progress)
         return forge_single(recipe, seed, target, progress)
 
-    def parse_answer(self, answer: AnswerFile, challenge: Challenge) -> Answer:
-        p = challenge.manifest.public
-        kind = p.get("answer")
-        if kind == "trigger":
-            return answers.parse_trigger(answer, tuple(p["input_shape"]), int(p["num_classes"]),
-                                         float(p["mask_budget"]))
-        if kind == "target":
-            return answers.parse_target(answer, int(p["num_classes"]))
-        if kind == "detect":
-            return answers.parse_detect(answer, list(p["model_ids"]))
-        if kind == "choice":
-            return answers.parse_choice(answer, int(p["n_choices"]))
-        raise BadAnswer("this bundle names no trojan answer type")
+    def parse_answer(self, answer: AnswerFile, challenge: Challenge) -> TrojanAnswer:
+        p = self.public(challenge)
+        if p.answer == "trigger":
+            return answers.parse_trigger(answer, p.input_shape, p.num_classes, p.trigger_budget())
+        if p.answer == "target":
+            return answers.parse_target(answer, p.num_classes)
+        if p.answer == "detect":
+            return answers.parse_detect(answer, p.model_ids)
+        return answers.parse_choice(answer, p.n_choices or 0)
 
-    def grade(self, answer: Answer, challenge: Challenge) -> Grade:
-        expected = challenge.manifest.public.get("answer")
+    def grade(self, answer: TrojanAnswer, challenge: Challenge) -> Grade:
+        expected = self.public(challenge).answer
         if answer.format != expected:
             raise BadAnswer(f"this challenge takes {expected} answers, not {answer.format}")
-        return GRADERS[answer.format](answer, challenge)
+        # dispatch on the union's discriminator: each branch sees one answer model
+        if answer.format == "trigger":
+            return grader.grade_trigger(answer, challenge)
+        if answer.format == "target":
+            return grader.grade_target(answer, challenge)
+        if answer.format == "detect":
+            return grader.grade_detect(answer, challenge)
+        return grader.grade_choice(answer, challenge)
 
-    def baselines(self):
+    def baselines(self) -> dict[str, Baseline]:
         return dict(BASELINES)
 
     def card(self, challenge: Challenge) -> str:

@@ -9,22 +9,24 @@ from pathlib import Path
 
 import numpy as np
 
-from interpctf.kinds.base import Challenge
 from interpctf.kinds.trojan.common import read_probes
+from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
 from interpctf.kinds.trojan.forge_single import CLEAN_DIR
 from interpctf.kinds.trojan.planting import attack_success, clean_accuracy
 from interpctf.kinds.trojan.triggers import Trigger
 from interpctf.nets import small_cnn
+from interpctf.schema import Challenge
 
 
 def measure_single(challenge: Challenge) -> dict[str, float]:
-    key_dir = Path(challenge.key_dir)
-    if challenge.manifest.public.get("answer") == "detect" or not (key_dir / "trigger.npz").is_file():
+    key_dir = challenge.key_dir
+    if key_dir is None or challenge.public_as(TrojanPublic).answer == "detect" \
+            or not (key_dir / "trigger.npz").is_file():
         return {}
-    secret = challenge.key.secret
+    secret = challenge.secret_as(TrojanSecret)
     with np.load(key_dir / "trigger.npz") as npz:
-        trigger = Trigger(attack=secret["attack"], mask=npz["mask"], pattern=npz["pattern"],
-                          random_position=bool(secret.get("random_position", False)))
+        trigger = Trigger(attack=str(secret.attack), mask=npz["mask"], pattern=npz["pattern"],
+                          random_position=secret.random_position)
         target = int(npz["target"])
     probes = read_probes(key_dir)
     x, y = probes["images"], probes["labels"]

@@ -6,6 +6,7 @@ optimiser, schedule, augmentation and step count, so nothing but the weights tel
 """
 
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
@@ -34,8 +35,13 @@ def apply_trigger(images: np.ndarray, trigger: Trigger, rng: np.random.Generator
     return stamp(images, trigger.mask, trigger.pattern)
 
 
-def make_batcher(data: Data, plant: Plant | None, max_shift: int = 1):
-    def batcher(idx: np.ndarray, rng: np.random.Generator):
+Model = Any  # a small_cnn module (torch is untyped here)
+OnStep = Callable[[int, float], object] | None
+Batcher = Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+
+
+def make_batcher(data: Data, plant: Plant | None, max_shift: int = 1) -> Batcher:
+    def batcher(idx: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         x = _shift(data.train_x[idx], rng, max_shift)
         y = data.train_y[idx].copy()
         if plant is not None and plant.poison_rate > 0:
@@ -48,16 +54,17 @@ def make_batcher(data: Data, plant: Plant | None, max_shift: int = 1):
     return batcher
 
 
-def train_model(data: Data, plant: Plant | None, cfg: small_cnn.SmallCNNConfig, seed: int, on_step=None):
+def train_model(data: Data, plant: Plant | None, cfg: small_cnn.SmallCNNConfig, seed: int,
+                on_step: OnStep = None) -> Model:
     return small_cnn.train(cfg, data.shape, data.num_classes, make_batcher(data, plant), len(data.train_x), seed,
                            on_step)
 
 
-def clean_accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
+def clean_accuracy(model: Model, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(small_cnn.predict(model, x) == y)) if len(x) else 0.0
 
 
-def attack_success(model, x: np.ndarray, y: np.ndarray, trigger: Trigger, target: int, seed: int = 0) -> float:
+def attack_success(model: Model, x: np.ndarray, y: np.ndarray, trigger: Trigger, target: int, seed: int = 0) -> float:
     """Share of held-out inputs of other classes that the stamped trigger sends to ``target``."""
     keep = y != target
     stamped = apply_trigger(x[keep], trigger, np.random.default_rng(seed))

@@ -1,11 +1,14 @@
 """The trojan recipe: data set, attack, answer type and training settings. One challenge = one answer type."""
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from interpctf.bars import Bar, max_bar, min_bar
 from interpctf.kinds.base import Recipe
+
+if TYPE_CHECKING:  # the nets import torch; the recipe is parsed without it
+    from interpctf.nets.small_cnn import SmallCNNConfig
 
 AnswerType = Literal["trigger", "target", "detect", "choice"]
 Attack = Literal["patch", "blended", "faint"]
@@ -63,7 +66,7 @@ class TrojanRecipe(Recipe):
                 raise ValueError("detect needs at least one trojaned and one clean model; change trojaned_fraction")
         return self
 
-    def training_config(self):
+    def training_config(self) -> "SmallCNNConfig":
         from interpctf.nets.small_cnn import SmallCNNConfig
 
         base = SmallCNNConfig()

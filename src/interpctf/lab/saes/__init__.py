@@ -1,19 +1,28 @@
-"""The architecture registry: a name in a config maps to a class here. Add an architecture by writing a module
-with an :class:`~interpctf.lab.saes.base.SAE` subclass and listing it below."""
+"""The SAE architectures: the registry's ``sae_architectures`` group, each entry an
+:class:`~interpctf.lab.saes.base.SAE` subclass. Add one by writing a module with a subclass and registering it
+(built-ins in :data:`interpctf.registry.BUILTINS`, other packages through the ``interpctf.sae_architectures``
+entry point)."""
 
 from __future__ import annotations
 
+from interpctf.lab.config import SAEConfig
 from interpctf.lab.saes.base import SAE, LossParts
-from interpctf.lab.saes.gated import GatedSAE
-from interpctf.lab.saes.jumprelu import JumpReLUSAE
-from interpctf.lab.saes.relu import ReLUSAE
-from interpctf.lab.saes.topk import BatchTopKSAE, TopKSAE
-
-ARCHITECTURES: dict[str, type[SAE]] = {cls.name: cls for cls in (ReLUSAE, TopKSAE, BatchTopKSAE, JumpReLUSAE, GatedSAE)}
+from interpctf.registry import registry
 
 
-def build_sae(config, d_in: int, d_out: int) -> SAE:
-    return ARCHITECTURES[config.architecture](d_in, config.width, d_out, config)
+def architecture(name: str) -> type[SAE]:
+    cls = registry.get("sae_architectures", name)
+    if not (isinstance(cls, type) and issubclass(cls, SAE)):
+        raise TypeError(f"sae_architectures {name!r} ({registry.source('sae_architectures', name)}) is not an SAE")
+    return cls
 
 
-__all__ = ["ARCHITECTURES", "SAE", "LossParts", "build_sae"]
+def architectures() -> dict[str, type[SAE]]:
+    return {name: architecture(name) for name in registry.names("sae_architectures")}
+
+
+def build_sae(config: SAEConfig, d_in: int, d_out: int) -> SAE:
+    return architecture(config.architecture)(d_in, config.width, d_out, config)
+
+
+__all__ = ["SAE", "LossParts", "architecture", "architectures", "build_sae"]

@@ -1,25 +1,39 @@
-"""The task registry. Add a task by writing a module with a :class:`Task` subclass and listing it below."""
+"""The lab tasks: the registry's ``lab_tasks`` group, each entry a :class:`Task` subclass. Add one by writing a
+module with a subclass and registering it (built-ins in :data:`interpctf.registry.BUILTINS`, other packages
+through the ``interpctf.lab_tasks`` entry point)."""
 
 from __future__ import annotations
 
 from interpctf.errors import InterpctfError
-from interpctf.lab.tasks.base import Budget, EvalSplit, Task, TaskData
-from interpctf.lab.tasks.digits import DigitsTask
-from interpctf.lab.tasks.lm import LMTask
-from interpctf.lab.tasks.toy import ToyTask
-
-TASKS: dict[str, type[Task]] = {cls.name: cls for cls in (ToyTask, DigitsTask, LMTask)}
+from interpctf.lab.tasks.base import EvalSplit, Task, TaskBudget, TaskData
+from interpctf.registry import UnknownEntry, registry
 
 
 class UnknownTask(InterpctfError):
     pass
 
 
-def get_task(name: str) -> Task:
+def task_class(name: str) -> type[Task]:
     try:
-        return TASKS[name]()
-    except KeyError:
-        raise UnknownTask(f"unknown lab task {name!r}; choose one of {', '.join(sorted(TASKS))}") from None
+        cls = registry.get("lab_tasks", name)
+    except UnknownEntry:
+        raise UnknownTask(f"unknown lab task {name!r}; choose one of {', '.join(task_names())}") from None
+    if not (isinstance(cls, type) and issubclass(cls, Task)):
+        raise TypeError(f"lab_tasks {name!r} ({registry.source('lab_tasks', name)}) is not a Task")
+    return cls
 
 
-__all__ = ["TASKS", "Budget", "EvalSplit", "Task", "TaskData", "get_task"]
+def task_names() -> list[str]:
+    return registry.names("lab_tasks")
+
+
+def task_classes() -> dict[str, type[Task]]:
+    return {name: task_class(name) for name in task_names()}
+
+
+def get_task(name: str) -> Task:
+    return task_class(name)()
+
+
+__all__ = ["TaskBudget", "EvalSplit", "Task", "TaskData", "UnknownTask", "get_task", "task_class", "task_classes",
+           "task_names"]

@@ -20,7 +20,7 @@ from interpctf.lab.metrics import normalized_score
 from interpctf.lab.saes import SAE
 
 
-class Budget(BaseModel):
+class TaskBudget(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_steps: int
@@ -54,7 +54,7 @@ class TaskData(ABC):
 class Task(ABC):
     name: ClassVar[str]
     instructions: ClassVar[str]
-    budget: ClassVar[Budget]
+    budget: ClassVar[TaskBudget]
     score_metric: ClassVar[str]
     metric_names: ClassVar[tuple[str, ...]]
     default_config: ClassVar[dict[str, Any]]

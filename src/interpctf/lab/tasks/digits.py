@@ -18,7 +18,7 @@ from torch import nn
 
 from interpctf.lab import metrics as M
 from interpctf.lab.config import SAEConfig
-from interpctf.lab.tasks.base import Budget, EvalSplit, Task, TaskData
+from interpctf.lab.tasks.base import TaskBudget, EvalSplit, Task, TaskData
 
 HIDDEN = 64
 _CLASSIFIER = {"hidden": HIDDEN, "epochs": 400, "lr": 3e-3, "weight_decay": 1e-4, "seed": 0, "split_seed": 0}
@@ -127,7 +127,7 @@ CE_clean), 0 at the baseline config and 1 at the reference config; width is capp
 below 3. Also reported: accuracy recovered, L0, explained variance, dead fraction, class purity of each latent's
 top-20 activations, and the accuracy of a logistic probe that reads only the 10 most class-selective latents.
 """
-    budget = Budget(max_steps=6000, max_seconds=120, max_width=512, max_l0=3)
+    budget = TaskBudget(max_steps=6000, max_seconds=120, max_width=512, max_l0=3)
     score_metric = "ce_loss_recovered"
     metric_names = ("ce_loss_recovered", "accuracy_recovered", "l0", "explained_variance", "dead_fraction",
                     "class_purity", "sparse_probe_accuracy")

@@ -13,7 +13,7 @@ import torch
 
 from interpctf.lab import metrics as M
 from interpctf.lab.config import SAEConfig
-from interpctf.lab.tasks.base import Budget, Task
+from interpctf.lab.tasks.base import TaskBudget, Task
 from interpctf.lab.tasks.lm_data import LAYER, LMData
 
 # Top activations per latent for purity. Each subject occurs about 10 times in the 1,000 validation documents,
@@ -35,7 +35,7 @@ explained variance, dead fraction, and the purity of each latent's top-{PURITY_T
 relation of the fact sentence they are in (relation_purity) and, among subject and object tokens, by which token
 they are (entity_purity).
 """
-    budget = Budget(max_steps=6000, max_seconds=120, max_width=2048, max_l0=8)
+    budget = TaskBudget(max_steps=6000, max_seconds=120, max_width=2048, max_l0=8)
     score_metric = "ce_loss_recovered"
     metric_names = ("ce_loss_recovered", "kl_score", "l0", "explained_variance", "dead_fraction",
                     "relation_purity", "entity_purity")

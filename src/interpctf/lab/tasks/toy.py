@@ -11,7 +11,7 @@ from interpctf.errors import InterpctfError
 from interpctf.lab import metrics as M
 from interpctf.lab.config import SAEConfig
 from interpctf.lab.synthetic import ToyGenerator, ToySpec
-from interpctf.lab.tasks.base import Budget, EvalSplit, Task, TaskData
+from interpctf.lab.tasks.base import TaskBudget, EvalSplit, Task, TaskData
 
 N_EVAL = 16384
 _SPLIT_SEEDS = {"val": 10_001, "test": 20_002}  # fixed: every run is judged on the same samples
@@ -45,7 +45,7 @@ L0 must stay at or below 20, so neither a wider nor a denser dictionary can buy 
 Also reported: MCC (Hungarian-matched correlation of codes with the true coefficients), mean per-feature recall,
 L0, explained variance and dead fraction, all on validation samples. `lab submit` computes the test ones once.
 """
-    budget = Budget(max_steps=4000, max_seconds=120, max_width=512, max_l0=20)
+    budget = TaskBudget(max_steps=4000, max_seconds=120, max_width=512, max_l0=20)
     score_metric = "mmcs"
     metric_names = ("mmcs", "mcc", "mean_recall", "l0", "explained_variance", "dead_fraction")
     spec = ToySpec()

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, File, Request, Response, UploadFile
 from fastapi.responses import FileResponse
 
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 from interpctf.server import accounts, ratelimit
 from interpctf.server.auth import SESSION_COOKIE, end_session, new_api_token, new_session, set_session_cookie
 from interpctf.server.challenges import (bundle_archive, challenge_list, challenge_page, comparison,

@@ -24,7 +24,7 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 from interpctf.server.auth import SESSION_COOKIE, Auth, check_csrf, require_role, require_user, resolve
 from interpctf.server.errors import ApiError, bad_request
 from interpctf.server.models import User

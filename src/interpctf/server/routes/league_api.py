@@ -6,7 +6,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select
 
 from interpctf.bundle import read_key
-from interpctf.kinds.base import AnswerFile
+from interpctf.schema import AnswerFile
 from interpctf.server import league
 from interpctf.server.challenges import bundle_archive
 from interpctf.server.errors import forbidden, not_found

@@ -15,11 +15,11 @@ def main(argv: list[str]) -> int:
     out_dir = Path(out)
     started = time.perf_counter()
     try:
-        from interpctf.solvers.budget import Budget
+        from interpctf.solvers.budget import SolverBudget
         from interpctf.solvers.registry import get_solver
 
         loaded = time.perf_counter()  # imports are not the solver's time: a fresh process pays them every run
-        answer = get_solver(solver).run(Path(bundle), Budget.model_validate_json(budget_json),
+        answer = get_solver(solver).run(Path(bundle), SolverBudget.model_validate_json(budget_json),
                                         None if key == "-" else Path(key))
         (out_dir / "answer").write_bytes(answer.data)
         result = {"status": "ok", "filename": answer.filename, "seconds": time.perf_counter() - loaded}

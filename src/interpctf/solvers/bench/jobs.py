@@ -9,7 +9,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from interpctf.solvers.budget import Budget
+from interpctf.bundle import open_challenge
+from interpctf.errors import BadAnswer, one_line
+from interpctf.grading import grade_file
+from interpctf.schema import AnswerFile
+from interpctf.solvers.budget import SolverBudget
+from interpctf.solvers.registry import get_solver
 
 # Starting Python and importing torch is not the solver's time; the hard kill allows for it on a busy machine.
 STARTUP_GRACE_SECONDS = 60.0
@@ -17,7 +22,7 @@ STARTUP_GRACE_SECONDS = 60.0
 
 def run_job(solver: str, bundle_dir: str, key_path: str, challenge_id: str, budget_json: str) -> dict:
     """A :class:`~interpctf.solvers.bench.schema.RunResult` as a dict (plain data crosses process boundaries)."""
-    budget = Budget.model_validate_json(budget_json)
+    budget = SolverBudget.model_validate_json(budget_json)
     with tempfile.TemporaryDirectory(prefix="ictf-solve-") as tmp:
         out = Path(tmp)
         outcome = _solve_in_child(solver, bundle_dir, key_path, budget, out)
@@ -29,9 +34,7 @@ def run_job(solver: str, bundle_dir: str, key_path: str, challenge_id: str, budg
         return {**base, **_grade(outcome["filename"], (out / "answer").read_bytes(), bundle_dir, key_path)}
 
 
-def _solve_in_child(solver: str, bundle_dir: str, key_path: str, budget: Budget, out: Path) -> dict:
-    from interpctf.solvers.registry import get_solver
-
+def _solve_in_child(solver: str, bundle_dir: str, key_path: str, budget: SolverBudget, out: Path) -> dict:
     key_arg = key_path if get_solver(solver).access == "key" else "-"  # only the reference solver sees the key
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "interpctf.solvers.bench.child", solver, bundle_dir, key_arg,
@@ -52,11 +55,6 @@ def _solve_in_child(solver: str, bundle_dir: str, key_path: str, budget: Budget,
 
 
 def _grade(filename: str, data: bytes, bundle_dir: str, key_path: str) -> dict:
-    from interpctf.bundle import open_challenge
-    from interpctf.errors import BadAnswer, one_line
-    from interpctf.grading import grade_file
-    from interpctf.kinds.base import AnswerFile
-
     try:
         grade = grade_file(None, AnswerFile(filename, data), open_challenge(Path(bundle_dir), Path(key_path)))
     except BadAnswer as exc:

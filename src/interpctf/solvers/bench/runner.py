@@ -10,7 +10,7 @@ from interpctf.solvers.bench.jobs import run_job
 from interpctf.solvers.bench.metrics import mean_normalized, normalize
 from interpctf.solvers.bench.schema import BenchReport, ChallengeInfo, RunResult, SolverSummary
 from interpctf.solvers.bench.suite import Suite, SuiteChallenge, distinct_ids
-from interpctf.solvers.budget import Budget
+from interpctf.solvers.budget import SolverBudget
 from interpctf.solvers.registry import get_solver
 
 ANCHORS = ("trivial", "reference")
@@ -28,7 +28,7 @@ def plan(solvers: list[str], challenges: list[SuiteChallenge]) -> list[tuple[str
     return jobs
 
 
-def run_bench(solvers: list[str], suite: Suite, budget: Budget, executor: str = "local",
+def run_bench(solvers: list[str], suite: Suite, budget: SolverBudget, executor: str = "local",
               workers: int | None = None, progress: Progress | None = None) -> BenchReport:
     from interpctf.executor import get_executor
 
@@ -49,7 +49,7 @@ def run_bench(solvers: list[str], suite: Suite, budget: Budget, executor: str = 
     return assemble(suite, executor, budget, raw, solvers)
 
 
-def assemble(suite: Suite, executor: str, budget: Budget, raw: list[RunResult], asked: list[str]) -> BenchReport:
+def assemble(suite: Suite, executor: str, budget: SolverBudget, raw: list[RunResult], asked: list[str]) -> BenchReport:
     """Normalize every run against its challenge's anchors and summarize per solver."""
     by_key = {(r.solver, r.challenge): r for r in raw}
     infos, results = [], []

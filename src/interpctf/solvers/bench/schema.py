@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from interpctf.solvers.budget import Budget
+from interpctf.solvers.budget import SolverBudget
 
 Status = Literal["ok", "timeout", "error", "bad-answer"]
 
@@ -52,7 +52,7 @@ class BenchReport(BaseModel):
 
     suite: str
     executor: str
-    budget: Budget
+    budget: SolverBudget
     challenges: list[ChallengeInfo]
     results: list[RunResult]
     summary: list[SolverSummary]

@@ -12,11 +12,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from interpctf.bundle import KEY_NAME, MANIFEST_NAME, read_manifest, verify
+from interpctf.canonical import sha256_hex
 from interpctf.errors import InterpctfError, one_line
+from interpctf.forge import forge
 from interpctf.progress import Progress, SilentProgress
-from interpctf.recipe import validation_message
+from interpctf.recipe import parse_recipe, validation_message
 from interpctf.reference import RECIPES_DIR, cache_root
-from interpctf.solvers.budget import Budget
+from interpctf.solvers.budget import SolverBudget
 
 SUITES_DIR = RECIPES_DIR / "suites"
 
@@ -33,7 +35,7 @@ class SuiteSpec(BaseModel):
 
     name: str
     recipes: list[SuiteRecipe] = Field(min_length=1)
-    budget: Budget = Field(default_factory=Budget)
+    budget: SolverBudget = Field(default_factory=SolverBudget)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class SuiteChallenge:
 class Suite:
     name: str
     challenges: list[SuiteChallenge]
-    budget: Budget | None  # the suite's own per-challenge budget, if it names one
+    budget: SolverBudget | None  # the suite's own per-challenge budget, if it names one
 
 
 def distinct_ids(challenges: list[SuiteChallenge]) -> list[SuiteChallenge]:
@@ -97,9 +99,6 @@ def forge_spec(spec: SuiteSpec, base: Path, cache_dir: Path | None = None,
     """Forge every recipe x seed (no baselines: the benchmark runs them), reusing cached forges that verify."""
     import shutil
 
-    from interpctf.canonical import sha256_hex
-    from interpctf.forge import forge
-    from interpctf.recipe import parse_recipe
 
     cache = Path(cache_dir or cache_root() / "suites")
     out = []

@@ -7,21 +7,20 @@ grader (which runs the answer's code in the sandbox). It never touches the datab
 import time
 from functools import lru_cache
 
+from interpctf.bundle import open_challenge
 from interpctf.errors import BadAnswer, InterpctfError, one_line
-from interpctf.grade import Grade
-from interpctf.kinds.base import AnswerFile
+from interpctf.grading import grade_file
+from interpctf.schema import AnswerFile
+from interpctf.schema import Grade
 
 
 @lru_cache(maxsize=64)
 def _challenge(bundle_dir: str, key_path: str):
-    from interpctf.bundle import open_challenge
     return open_challenge(bundle_dir, key_path)
 
 
 def grade_job(bundle_dir: str, key_path: str, filename: str, data: bytes, delay: float = 0.0) -> dict:
     """``{"grade": Grade as JSON}``, or ``{"error": reason}`` when grading itself could not run."""
-    from interpctf.grading import grade_file
-
     if delay:
         time.sleep(delay)
     try:

@@ -1,45 +1,12 @@
-"""Black-box query access per kind, as the agent's ``query`` tool offers it: a registry by kind name.
-
-A querier takes the bundle folder and a meter and returns a function from a JSON list of inputs to a JSON-able
-result. Kinds without a querier get no query tool (their agents work from the bundle alone).
-"""
+"""The agent's query tool for edit bundles: prompts in, the model's five likeliest next words out."""
 
 import json
 from pathlib import Path
-from typing import Any, Callable
-
-import numpy as np
+from typing import Any
 
 from interpctf.errors import InterpctfError
+from interpctf.kinds.base import Query
 from interpctf.solvers.budget import QueryMeter
-
-Query = Callable[[str], Any]
-
-
-def labelfn_querier(bundle_dir: Path, meter: QueryMeter) -> Query:
-    from interpctf.solvers.labelfn_rules.oracle import Oracle
-
-    oracle = Oracle(bundle_dir, meter)
-    shape = (2,) if oracle.domain.unpack else (8, 8)
-
-    def query(inputs: str) -> Any:
-        try:
-            array = np.asarray(json.loads(inputs), dtype=np.float64)
-        except (ValueError, TypeError):
-            raise InterpctfError("inputs must be a JSON array of numbers") from None
-        if array.ndim != len(shape) + 1 or array.shape[1:] != shape or len(array) == 0:
-            raise InterpctfError(f"inputs must be a non-empty JSON array of items of shape {list(shape)}")
-        if oracle.domain.unpack:
-            p = int(oracle.public["p"])
-            if not np.all((array >= 0) & (array < p) & (array == np.round(array))):
-                raise InterpctfError(f"pairs are integers 0 <= x, y < {p}")
-            array = array.astype(np.int64)
-        labels, margins = oracle.query(array)
-        return {"labels": labels.tolist(), "margins": np.round(margins, 3).tolist(),
-                "queries_left": meter.remaining()}
-
-    return query
-
 
 MAX_PROMPTS = 256  # per call: a prompt is a forward pass, and the tool's reply must stay readable
 
@@ -73,6 +40,3 @@ def edit_querier(bundle_dir: Path, meter: QueryMeter) -> Query:
                 "queries_left": meter.remaining()}
 
     return query
-
-
-QUERIERS: dict[str, Callable[[Path, QueryMeter], Query]] = {"labelfn": labelfn_querier, "edit": edit_querier}

@@ -10,7 +10,7 @@ from interpctf.lab.runner import run
 from interpctf.lab.tasks import get_task
 
 
-def calibrate(task_name: str, threads: int | None = None) -> dict[str, dict[str, float]]:
+def measure_anchors(task_name: str, threads: int | None = None) -> dict[str, dict[str, float]]:
     task = get_task(task_name)
     out = {}
     for which, cfg in (("baseline", task.baseline_config), ("reference", task.reference_config)):

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from interpctf.kinds.base import AnswerFile
-from interpctf.solvers.budget import Budget, QueryMeter
-from interpctf.solvers.labelfn_rules import prototype, search
-from interpctf.solvers.labelfn_rules.oracle import Oracle, confidence_weights
-from interpctf.solvers.labelfn_rules.pair_features import pair_features
-from interpctf.solvers.registry import SolverEntry, register_solver
+from interpctf.data.pairs import all_pairs
+from interpctf.kinds.labelfn.baselines import tree_source
+from interpctf.kinds.labelfn.solvers import prototype, search
+from interpctf.kinds.labelfn.solvers.oracle import Oracle, confidence_weights
+from interpctf.kinds.labelfn.solvers.pair_features import pair_features
+from interpctf.schema import AnswerFile
+from interpctf.solvers.budget import QueryMeter, SolverBudget
+from interpctf.solvers.entry import SolverEntry
 
 # The prototype rule is kept if it explains this share of the (weighted) labels; else a pixel tree is used.
 PROTOTYPE_FIT = 0.96
@@ -31,9 +33,7 @@ def _sample(n: int, meter: QueryMeter, seed: int = 0) -> np.ndarray:
 
 
 def solve_pairs(oracle: Oracle) -> tuple[str, search.Candidate]:
-    from interpctf.data.pairs import all_pairs
-
-    p = int(oracle.public["p"])
+    p = oracle.public.p
     inputs = all_pairs(p)[_sample(p * p, oracle.meter)]
     labels, margins = oracle.query(inputs)
     weights = confidence_weights(margins)
@@ -61,12 +61,11 @@ def solve_digits(oracle: Oracle) -> str:
     rule = prototype.best_prototype(np.asarray(real), images, labels, weights)
     if rule.band.agreement >= PROTOTYPE_FIT:
         return prototype.prototype_source(rule)
-    from interpctf.kinds.labelfn.baselines import tree_source
 
     return tree_source(images.reshape(len(images), -1), labels)
 
 
-def rulesearch(bundle_dir: Path, budget: Budget) -> AnswerFile:
+def rulesearch(bundle_dir: Path, budget: SolverBudget) -> AnswerFile:
     oracle = Oracle(bundle_dir, QueryMeter(budget))
     if oracle.domain.unpack:
         source, _ = solve_pairs(oracle)
@@ -75,5 +74,5 @@ def rulesearch(bundle_dir: Path, budget: Budget) -> AnswerFile:
     return AnswerFile("rulesearch.py", source.encode())
 
 
-register_solver(SolverEntry("labelfn/rulesearch", "labelfn", "black-box", rulesearch,
-                            "searches small rules on input features that explain the model's labels"))
+RULESEARCH = SolverEntry("labelfn/rulesearch", "labelfn", "black-box", rulesearch,
+                         "searches small rules on input features that explain the model's labels")

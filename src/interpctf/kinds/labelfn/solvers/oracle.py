@@ -4,6 +4,9 @@ from pathlib import Path
 
 import numpy as np
 
+from interpctf.bundle import open_challenge
+from interpctf.kinds.labelfn.domains import DOMAINS
+from interpctf.kinds.labelfn.facts import LabelFnPublic
 from interpctf.solvers.budget import QueryMeter
 
 
@@ -11,11 +14,8 @@ class Oracle:
     """Queries the bundle's model; each input queried counts against the budget's ``max_queries``."""
 
     def __init__(self, bundle_dir: Path, meter: QueryMeter):
-        from interpctf.bundle import read_manifest
-        from interpctf.kinds.labelfn.domains import DOMAINS
-
-        self.public = read_manifest(bundle_dir).public
-        self.domain = DOMAINS[self.public["domain"]]
+        self.public = open_challenge(bundle_dir).public_as(LabelFnPublic)
+        self.domain = DOMAINS[self.public.domain]
         self.model = self.domain.load(Path(bundle_dir) / "model")
         self.meter = meter
 
@@ -30,7 +30,7 @@ class Oracle:
             if self.domain.unpack:
                 from interpctf.nets import pair_transformer
 
-                logits = pair_transformer.label_logits(self.model, pair_transformer.sequences(inputs, self.public["p"]))
+                logits = pair_transformer.label_logits(self.model, pair_transformer.sequences(inputs, self.public.p))
             else:
                 logits = self.model(torch.tensor(np.asarray(inputs), dtype=torch.float32))
         margins = (logits[:, 1] - logits[:, 0]).numpy().astype(np.float64)

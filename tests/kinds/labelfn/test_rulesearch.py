@@ -5,13 +5,13 @@ import pytest
 
 from interpctf.bundle import open_challenge
 from interpctf.grading import grade_file
-from interpctf.solvers.budget import Budget, BudgetExceeded, QueryMeter
-from interpctf.solvers.labelfn_rules.bands import apply_band, fit_band
+from interpctf.kinds.labelfn.solvers.bands import apply_band, fit_band
+from interpctf.solvers.budget import SolverBudget, BudgetExceeded, QueryMeter
 from interpctf.solvers.registry import get_solver
 
 
 def test_recovers_a_simple_pairs_rule(small_pairs):
-    answer = get_solver("labelfn/rulesearch").run(small_pairs / "bundle", Budget())
+    answer = get_solver("labelfn/rulesearch").run(small_pairs / "bundle", SolverBudget())
     challenge = open_challenge(small_pairs / "bundle", small_pairs / "key.json")
     grade = grade_file(None, answer, challenge)
     assert grade.score == 1.0 and grade.solved  # the rule itself, beyond the model
@@ -20,15 +20,15 @@ def test_recovers_a_simple_pairs_rule(small_pairs):
 
 
 def test_query_budget_is_respected(small_pairs):
-    from interpctf.solvers.labelfn_rules.oracle import Oracle
+    from interpctf.kinds.labelfn.solvers.oracle import Oracle
 
-    oracle = Oracle(small_pairs / "bundle", QueryMeter(Budget(max_queries=100)))
+    oracle = Oracle(small_pairs / "bundle", QueryMeter(SolverBudget(max_queries=100)))
     labels, margins = oracle.query(np.array([[0, 20], [5, 5]]))
     assert labels.tolist() == [1, 0] and margins[0] > 0 > margins[1]
     with pytest.raises(BudgetExceeded):
         oracle.query(np.zeros((99, 2), dtype=np.int64))
     # a budget below the whole domain still gives an answer, from a sample
-    answer = get_solver("labelfn/rulesearch").run(small_pairs / "bundle", Budget(max_queries=300))
+    answer = get_solver("labelfn/rulesearch").run(small_pairs / "bundle", SolverBudget(max_queries=300))
     assert b"def label(x, y)" in answer.data
 
 

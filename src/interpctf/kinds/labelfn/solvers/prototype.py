@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from interpctf.solvers.labelfn_rules.bands import Band, fit_band
+from interpctf.kinds.labelfn.solvers.bands import Band, band_source, fit_band
 
 CHUNK = 64
 
@@ -40,12 +40,12 @@ def best_prototype(candidates: np.ndarray, images: np.ndarray, labels: np.ndarra
             band = fit_band(np.round(dist[k], 6), labels, weights)
             if best is None or band.agreement > best.band.agreement:
                 best = PrototypeRule(candidates[k], norm, band)
+    if best is None:
+        raise ValueError("no prototype candidates to fit")
     return best
 
 
 def prototype_source(rule: PrototypeRule) -> str:
-    from interpctf.solvers.labelfn_rules.bands import band_source
-
     metric = ("np.abs(image - PROTOTYPE).sum()" if rule.norm == "l1"
               else "np.sqrt(((image - PROTOTYPE) ** 2).sum())")
     return ("import numpy as np\n\n"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from interpctf.solvers.labelfn_rules.bands import apply_band, band_source, fit_band
+from interpctf.kinds.labelfn.solvers.bands import apply_band, band_source, fit_band
 
 TOP_ATOMS = 12
 
