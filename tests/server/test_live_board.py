@@ -14,7 +14,7 @@ from sqlalchemy import update
 from interpctf.executor import InlineExecutor
 from interpctf.rules import Attempt, AwardItem, EventRules, ValueRule, compute_standings, score_series
 from interpctf.rules.standings import solve_times, visible_attempts
-from interpctf.server.grader import grade_job
+from interpctf.server.grade_job import grade_job
 from interpctf.server.grading_queue import GradingWorker
 from interpctf.server.live_board import LiveStandings
 from interpctf.server.models import Event, Submission, Team

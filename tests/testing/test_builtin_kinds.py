@@ -30,16 +30,10 @@ TestLabelfn = kind_contract("labelfn", query=_labelfn_query)
 # baseline) is known to reverse; the card says so ("A white-box baseline solves this"), and the check is an xfail.
 TestTrojan = kind_contract("trojan", marks=[pytest.mark.slow], solving_baselines={
     "neural_cleanse": "Neural Cleanse reverses the reference recipe's fixed corner patch (white-box; on the card)"})
-# The edit kind forges on the reference world model, which trains for 7 to 20 minutes from an empty cache (CI's
-# case; INTERPCTF_CACHE keeps it between runs), past pytest's 600 s limit on a busy machine: its contract runs with
-# the slow tests, with an hour for the forge.
-# The kind's reference recipe publishes the knowledge base, where the black-box kb_lookup finds the edit by design
-# (a warm-up), and the contract lets no black-box baseline solve; so it forges the same edit with only the
-# vocabulary published. layer_anomaly (white-box) finds one ROME edit on some seeds and machines, not others.
-EDIT_VOCAB = {"kind": "edit", "title": "Small edit: one fact, no knowledge base", "seed": 2024, "edits": 1,
-              "method": "rome", "reveal": "vocab"}
-TestEdit = kind_contract("edit", EDIT_VOCAB, query=_edit_query, marks=[pytest.mark.slow, pytest.mark.timeout(3600)],
-                         solving_baselines={"layer_anomaly": "finds one ROME edit on some seeds and machines"})
+# The edit kind forges on the reference world model, which the default run trains once anyway (the edit fixtures
+# need it: 6 to 20 minutes from an empty cache, CI's case); the contract's own forge then takes seconds. An hour
+# for the forge, in case this class is the first to need the world model on a slow machine.
+TestEdit = kind_contract("edit", query=_edit_query, marks=[pytest.mark.timeout(3600)])
 
 CONTRACTS = {TestLabelfn.kind_name, TestTrojan.kind_name, TestEdit.kind_name}
 
