@@ -274,16 +274,26 @@ def test_the_families_models_pass_with_their_exact_parameter_counts(tmp_path):
 
 
 def test_every_model_family_has_an_intake_check():
-    """A family a kind declares must say, here, which configs it accepts and how many parameters they build."""
+    """A family a built-in kind declares must say, here, which configs it accepts and how many parameters they
+    build. (A third-party kind's bundles have no intake check, so a league refuses them: see the next test.)"""
     from interpctf.intake import models
     from interpctf.kinds import kind_class
-    from interpctf.registry import registry
+    from interpctf.registry import BUILTINS
 
-    families = registry.names("model_families")
-    assert set(models.FAMILIES) == set(families)
+    families = {f for k in BUILTINS["kinds"] for f in kind_class(k).model_families}
+    assert set(models.FAMILIES) == families
     assert {f for fams in models.KIND_FAMILIES.values() for f in fams} == set(families)
     assert {k: set(f) for k, f in models.KIND_FAMILIES.items()} == {
         k: set(kind_class(k).model_families) for k in models.KIND_FAMILIES}
+
+
+def test_a_kind_without_intake_checks_is_refused(tmp_path):
+    """Fail closed: a bundle of a kind intake does not know (a third-party kind) holds no model it accepts."""
+    from interpctf.intake.models import check_models
+
+    root = _config_bundle(tmp_path, {"family": "parity-mlp", "n_bits": 10, "hidden": 32})
+    with pytest.raises(BadBundle, match="bundles of kind 'parity' hold no models, not"):
+        check_models(root, "parity")
 
 
 def _config_bundle(tmp_path: Path, config: dict) -> Path:
