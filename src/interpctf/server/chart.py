@@ -1,5 +1,6 @@
 """Score over time for the top teams as a server-rendered SVG (no JavaScript, no CDN)."""
 
+import math
 from datetime import datetime
 from html import escape
 
@@ -12,15 +13,25 @@ def _t(s: str) -> float:
     return datetime.fromisoformat(s.rstrip("Z")).timestamp()
 
 
+def axis_ticks(low: float, top: float, most: int = 6) -> list[int]:
+    """Gridline values from ``low`` to ``top`` (widened to whole steps) on a 1-2-5 integer step, at most ``most`` of
+    them, so no two labels read the same: quarters of a span of 1, rounded, had labelled the empty chart 1, 1, 0, 0, 0."""
+    steps = (m * 10**k for k in range(16) for m in (1, 2, 5))
+    lo = math.floor(low)
+    hi = max(math.ceil(top), lo + 1)
+    step = next(s for s in steps if math.ceil(hi / s) - math.floor(lo / s) <= most - 1)
+    return list(range(math.floor(lo / step) * step, math.ceil(hi / step) * step + 1, step))
+
+
 def render_chart(board: dict, start: datetime, end: datetime, now: datetime | None = None) -> str:
     """The x axis runs from the start to now (or the end, once over); steps at each score change."""
     series = [s for s in board.get("series", []) if s["points"]]
     t0 = start.timestamp()
     edge = min(end, now).timestamp() if now is not None else end.timestamp()
     t1 = max([edge, t0 + 60] + [_t(p[0]) for s in series for p in s["points"]])
-    top = max([1] + [p[1] for s in series for p in s["points"]])
-    low = min([0] + [p[1] for s in series for p in s["points"]])
-    span = top - low or 1
+    ticks = axis_ticks(min([0] + [p[1] for s in series for p in s["points"]]),
+                       max([1] + [p[1] for s in series for p in s["points"]]))
+    low, span = ticks[0], ticks[-1] - ticks[0]
     pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
 
     def x(t: float) -> float:
@@ -32,10 +43,9 @@ def render_chart(board: dict, start: datetime, end: datetime, now: datetime | No
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" '
            f'role="img" aria-label="Score over time for the top teams" font-family="sans-serif" font-size="11">',
            f'<rect x="0" y="0" width="{W}" height="{H}" fill="#ffffff"/>']
-    for i in range(5):
-        v = low + span * i / 4
+    for v in ticks:
         out.append(f'<line x1="{PAD_L}" x2="{PAD_L + pw}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#e5e7eb"/>')
-        out.append(f'<text x="{PAD_L - 6}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#6b7280">{round(v)}</text>')
+        out.append(f'<text x="{PAD_L - 6}" y="{y(v) + 4:.1f}" text-anchor="end" fill="#6b7280">{v}</text>')
     for frac in (0, 0.5, 1):
         t = t0 + (t1 - t0) * frac
         label = datetime.utcfromtimestamp(t).strftime("%m-%d %H:%M")
