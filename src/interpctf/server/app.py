@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from sqlalchemy import exc as sa_exc
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -142,6 +143,15 @@ def create_app(settings: Settings | None = None, migrate_db: bool = True) -> Fas
     @app.exception_handler(InterpctfError)
     async def _ictf_error(request: Request, exc: InterpctfError):
         return _error(request, 400, one_line(exc))
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.InterfaceError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def _database_unavailable(request: Request, exc: Exception):
+        # The database is down, restarting or saturated: a client should retry, not report a bug.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, one_line(exc))
+        return _error(request, 503, "the database is unavailable right now; try again in a few seconds",
+                      headers={"Retry-After": "5"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
