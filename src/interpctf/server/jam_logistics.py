@@ -49,8 +49,8 @@ def cancel(session, event, user: User) -> None:
 
 
 def participants(session) -> list[tuple[User, JamParticipant]]:
-    return list(session.execute(select(User, JamParticipant).join(JamParticipant, JamParticipant.user_id == User.id)
-                                .order_by(User.id)).tuples())
+    return [(u, p) for u, p in session.execute(select(User, JamParticipant).join(
+        JamParticipant, JamParticipant.user_id == User.id).order_by(User.id))]
 
 
 def check_submission(session, config: JamConfig, user: User, team_id: int) -> None:
@@ -96,7 +96,7 @@ def team_sites(session) -> dict[int, list[str]]:
 
 
 def site_counts(session) -> dict[str, int]:
-    return dict(session.execute(select(JamParticipant.site, func.count()).group_by(JamParticipant.site)).tuples())
+    return dict(session.execute(select(JamParticipant.site, func.count()).group_by(JamParticipant.site)).all())
 
 
 def schedule_view(config: JamConfig) -> list[dict]:
@@ -144,9 +144,9 @@ def vote(session, user: User, idea_id: int) -> int:
 
 def ideas(session, user: User | None) -> list[dict]:
     """Ideas, most upvoted first, with the rendered (sanitised) markdown."""
-    votes = dict(session.execute(select(JamIdeaVote.idea_id, func.count()).group_by(JamIdeaVote.idea_id)).tuples())
+    votes = dict(session.execute(select(JamIdeaVote.idea_id, func.count()).group_by(JamIdeaVote.idea_id)).all())
     mine = set(session.scalars(select(JamIdeaVote.idea_id).where(JamIdeaVote.user_id == user.id))) if user else set()
-    names = dict(session.execute(select(User.id, User.name)).tuples())
+    names = dict(session.execute(select(User.id, User.name)).all())
     rows = [{"id": i.id, "title": i.title, "body": i.body, "author": names.get(i.user_id, "?"),
              "votes": votes.get(i.id, 0), "voted": i.id in mine, "created_at": i.created_at.isoformat() + "Z"}
             for i in session.scalars(select(JamIdea))]
