@@ -9,12 +9,14 @@ from interpctf.catalogue import default_catalogue
 from interpctf.catalogue_links import listing
 from interpctf.server.challenges import visible_challenges
 from interpctf.server.models import Submission
-from interpctf.server.state import ServerState, variants_of
+from interpctf.server.state import ServerState, phase, variants_of
 
 
 def _event_links(state: ServerState, session, admin: bool) -> dict[str, list[dict]]:
     """Entry id -> this event's challenges naming it, each with whether anyone solved it."""
-    solved = set(session.scalars(select(Submission.challenge_id).where(Submission.solved.is_(True)).distinct()))
+    # as on the scoreboard: the public split while the event runs, the private one once it has ended
+    column = Submission.solved if phase(state.event(session)) == "ended" else Submission.public_solved
+    solved = set(session.scalars(select(Submission.challenge_id).where(column.is_(True)).distinct()))
     out: dict[str, list[dict]] = {}
     for chal in visible_challenges(session, admin):
         variants = variants_of(session, chal.id)
