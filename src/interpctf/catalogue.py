@@ -121,7 +121,8 @@ def parse_catalogue(categories: list, files: dict[str, list]) -> Catalogue:
                 raise BadCatalogue(f"{source}: entry {entry.id!r} is also defined in {seen[entry.id]}")
             seen[entry.id] = source
             entries.append(entry)
-    return Catalogue(categories=cats, entries=entries)
+    order = {c.id: i for i, c in enumerate(cats)}  # listed in the categories' order, entries in file order within
+    return Catalogue(categories=cats, entries=sorted(entries, key=lambda e: order[e.category]))
 
 
 def load_catalogue(folder: Path | None = None) -> Catalogue:

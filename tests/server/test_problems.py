@@ -35,7 +35,7 @@ def test_problems_page_status_filter_and_links(tiny, tmp_path, monkeypatch):
         anon = server.new_client()
         entries = {e["id"]: e for e in anon.get("/api/v1/problems").json()["entries"]}
         add = entries["alg-modular-addition"]
-        assert add["status"] == "open" and add["event_challenges"] == [{"slug": "tiny", "title": add[
+        assert add["live"] == "open" and add["event_challenges"] == [{"slug": "tiny", "title": add[
             "event_challenges"][0]["title"], "solved": False}]
         assert "pairs-2023" in add["links"]["challenges"]
         assert {"task": "sae-toy", "best_score": 0.625} in entries["sup-toy-models"]["lab"]
@@ -45,7 +45,7 @@ def test_problems_page_status_filter_and_links(tiny, tmp_path, monkeypatch):
         r = alice.post("/api/v1/challenges/tiny/submissions", files={"file": ("a.py", SECRET_ANSWER)})
         assert wait_graded(alice, r.json()["id"])["public_solved"]
         entries = {e["id"]: e for e in anon.get("/api/v1/problems").json()["entries"]}
-        assert entries["alg-modular-addition"]["status"] == "solved in this event"
+        assert entries["alg-modular-addition"]["live"] == "solved in this event"
         html = anon.get("/problems?category=algorithmic-problems").text
         assert 'id="alg-modular-addition"' in html and "solved in this event" in html
         assert 'id="sae-transcoders"' not in html and 'href="/challenges/tiny"' in html

@@ -1,6 +1,6 @@
 """The server's view of the open-problems catalogue: each entry with the reference challenges and lab tasks linked
-to it, this event's challenges that instantiate it (from their manifests) and its live status: solved in this
-event, or open; and each linked lab task's best score in the lab's run store, when there is one."""
+to it, this event's challenges that instantiate it (from their manifests) and its live status (``live``: solved in this
+event, or open; ``status`` stays the entry's own notes); and each linked lab task's best score in the lab's run store, when there is one."""
 
 from sqlalchemy import select
 
@@ -46,7 +46,7 @@ def problems_view(state: ServerState, session, category: str | None, admin: bool
     scores = best_lab_scores()
     for row in rows:
         row["event_challenges"] = event_links.get(row["id"], [])
-        row["status"] = "solved in this event" if any(c["solved"] for c in row["event_challenges"]) else "open"
+        row["live"] = "solved in this event" if any(c["solved"] for c in row["event_challenges"]) else "open"
         row["lab"] = [{"task": t, "best_score": scores.get(t)} for t in row["links"]["lab_tasks"]]
     return {"categories": [c.model_dump() for c in default_catalogue().categories], "category": category,
             "entries": rows}
