@@ -152,3 +152,23 @@ def test_the_schedule_as_an_ical_feed(server_factory):
     judging = events[3]
     assert (judging.decoded("dtend") - judging.decoded("dtstart")).total_seconds() == 4 * 3600
     assert len({str(e["uid"]) for e in events}) == len(events)
+
+
+def test_a_bad_jam_config_is_one_line_naming_the_field():
+    import pytest
+
+    from interpctf.errors import InterpctfError
+    from interpctf.server.event_spec import parse_event_spec
+    cases = [({"team_min": 3, "team_max": 2}, "team_min must not exceed team_max"),
+             ({"judging": "nobody"}, "field 'jam.judging'"),
+             ({"sites": [{"name": "A"}, {"name": "a"}]}, "site names must be unique")]
+    for change, words in cases:
+        spec = jam_2022_spec()
+        spec["jam"].update(change)
+        with pytest.raises(InterpctfError) as err:
+            parse_event_spec(spec)
+        assert words in str(err.value) and "\n" not in str(err.value)
+    spec = jam_2022_spec()
+    spec["jam"]["schedule"][-1]["ends_at"] = spec["ends_at"].replace(year=2027)
+    with pytest.raises(InterpctfError, match="every jam phase must lie inside the event window"):
+        parse_event_spec(spec)
