@@ -1,6 +1,7 @@
-"""The server's view of the open-problems catalogue: each entry with the reference challenges and lab tasks linked
-to it, this event's challenges that instantiate it (from their manifests) and its live status (``live``: solved in this
-event, or open; ``status`` stays the entry's own notes); and each linked lab task's best score in the lab's run store, when there is one."""
+"""The server's view of the open-problems catalogue: each entry with the reference challenges and lab tasks
+linked to it, this event's challenges that instantiate it (from their manifests), its live status (``live``:
+solved in this event, or open; ``status`` stays the entry's own notes), and each linked lab task's best score in
+the lab's run store, when there is one."""
 
 from sqlalchemy import select
 
