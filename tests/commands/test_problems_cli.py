@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from typer.testing import CliRunner
 
 from interpctf.cli import app
@@ -22,6 +24,7 @@ def test_problems_lists_filters_and_prints_json():
     assert "alg-modular-addition" not in text.stdout
 
 
+@pytest.mark.slow  # a fresh interpreter importing the whole CLI (~8 s); the listing's error is tested in-process
 def test_an_unknown_category_is_one_line_and_exit_code_2():
     bad = subprocess.run([sys.executable, "-m", "interpctf.cli", "problems", "--category", "nope"],
                          capture_output=True, text=True, timeout=300)
