@@ -27,6 +27,21 @@ def _quality_table(challenge: Challenge) -> str:
             "| bar | threshold | figure reached | met |\n|---|---|---|---|\n" + rows + "\n")
 
 
+def _problems_text(challenge: Challenge) -> str:
+    """The open-problems catalogue entries the challenge instantiates (titles when the catalogue is found)."""
+    ids = challenge.manifest.problems
+    if not ids:
+        return ""
+    from interpctf.catalogue import BadCatalogue, default_catalogue
+    try:
+        titles = {e.id: e.title for e in default_catalogue().entries}
+    except BadCatalogue:
+        titles = {}
+    rows = "\n".join(f"- `{i}`" + (f": {titles[i]}" if i in titles else "") for i in ids)
+    return ("## Open problems\n\nThis challenge is a graded instance of these entries of the open-problems catalogue "
+            f"(`interpctf problems`):\n\n{rows}\n\n")
+
+
 def render_card(kind: Kind, challenge: Challenge) -> str:
     m = challenge.manifest
     variant = f" (variant {m.variant + 1} of {m.variants})" if m.variants > 1 else ""
@@ -45,7 +60,7 @@ Grade it yourself once the key is revealed: `interpctf grade BUNDLE KEY ANSWER`;
 `interpctf submit {m.challenge} ANSWER --wait`.
 
 {kind.card(challenge)}
-## Quality bars
+{_problems_text(challenge)}## Quality bars
 
 {_quality_table(challenge)}
 ## Baselines

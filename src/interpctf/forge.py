@@ -149,7 +149,7 @@ def _publish(kind, recipe: Recipe, forged: Forged, quality: QualityRecord, varia
     manifest = Manifest(id=cid, challenge=challenge, variant=variant, variants=recipe.variants, kind=kind.name,
                         title=recipe.title, statement=recipe.statement or forged.statement, answer_format=forged.answer_format,
                         answer_help=forged.answer_help, public=forged.public.stored(), commitment=key.commitment(),
-                        quality=summary, interpctf_version=__version__)
+                        quality=summary, interpctf_version=__version__, problems=recipe.problems)
     (where / KEY_NAME).write_text(key.model_dump_json(indent=1))
     _write_manifest(bundle_dir, manifest)
     if run_baselines or calibrate:

@@ -73,6 +73,8 @@ class Manifest(BaseModel):
     calibration: Calibration | None = None  # set by ``forge --calibrate``; outside the key, like the baselines
     quality: QualitySummary | None = None  # the quality bars and the kept model's figures (forged since bars)
     interpctf_version: str
+    # catalogue entries the recipe instantiates; left out when empty so manifests forged before keep their bytes
+    problems: list[str] = Field(default_factory=list, exclude_if=lambda value: not value)
 
 
 @dataclass

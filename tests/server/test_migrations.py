@@ -40,3 +40,17 @@ def test_0002_upgrades_and_downgrades(db_url):
     assert not NEW_TABLES & _tables(db_url) and "submissions" in _tables(db_url)
     command.upgrade(cfg, "head")
     assert NEW_TABLES <= _tables(db_url)
+
+
+JAM_LOGISTICS_TABLES = {"jam_participants", "jam_ideas", "jam_idea_votes"}
+
+
+@BOTH_DBS
+def test_0003_jam_logistics_upgrades_and_downgrades(db_url):
+    cfg = _config(db_url)
+    command.upgrade(cfg, "0002")
+    assert not JAM_LOGISTICS_TABLES & _tables(db_url) and "jam_projects" in _tables(db_url)
+    command.upgrade(cfg, "0003")
+    assert JAM_LOGISTICS_TABLES <= _tables(db_url)
+    command.downgrade(cfg, "0002")
+    assert not JAM_LOGISTICS_TABLES & _tables(db_url) and "jam_reviews" in _tables(db_url)

@@ -14,8 +14,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from interpctf.catalogue import check_problem_ids
 from interpctf.errors import BadAnswer
 from interpctf.progress import Progress
 from interpctf.schema import AnswerFile, Bar, BarError, BaselineAccess, Challenge, Grade, tighten
@@ -37,6 +38,15 @@ class Recipe(BaseModel):
                                    "the kind's defaults")
     max_attempts: int = Field(default=5, ge=1, le=20, description="forging retrains with derived seeds until "
                               "every bar holds, at most this many times")
+    # open-problems catalogue entries this challenge instantiates (shown on the card and the server's /problems);
+    # left out of dumps when empty, so nothing forged from an older recipe changes
+    problems: list[str] = Field(default_factory=list, exclude_if=lambda value: not value,
+                                description="ids of catalogue entries (`interpctf problems`)")
+
+    @field_validator("problems")
+    @classmethod
+    def _known_problems(cls, value: list[str]) -> list[str]:
+        return check_problem_ids(value)
 
     def default_bars(self) -> list[Bar]:
         """The kind's quality bars for this recipe with their default (floor) thresholds."""

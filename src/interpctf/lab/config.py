@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from interpctf.catalogue import check_problem_ids
 from interpctf.errors import InterpctfError
 from interpctf.registry import registry
 
@@ -56,6 +57,13 @@ class SAEConfig(BaseModel):
     jumprelu_init_threshold: float = Field(0.1, gt=0.0)
     transcoder: bool = Field(False, description="map the MLP's input to its output instead of reconstructing")
     seed: int = Field(0, ge=0)
+    # catalogue entries this config studies: metadata, not training, so left out of dumps and the config hash
+    problems: tuple[str, ...] = Field((), exclude=True, description="ids of open-problems catalogue entries")
+
+    @field_validator("problems")
+    @classmethod
+    def _known_problems(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(check_problem_ids(list(value)))
 
     @model_validator(mode="after")
     def _check(self) -> "SAEConfig":

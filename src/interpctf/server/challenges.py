@@ -81,7 +81,7 @@ def challenge_detail(state: ServerState, session, chal: Challenge, team_id: int 
                hints=[{"id": h.id, "cost": h.cost, "unlocked": h.id in unlocked,
                        "content": h.content if h.id in unlocked else None} for h in hints],
                revealed=bool(event.revealed_at) and variant.revealed,
-               bundle_url=f"/api/v1/challenges/{chal.slug}/bundle")
+               bundle_url=f"/api/v1/challenges/{chal.slug}/bundle", problems=manifest.problems)
     if out["revealed"]:
         out["key_url"] = f"/api/v1/challenges/{chal.slug}/key?variant={variant.number}"
         out["verify_command"] = (f"interpctf verify {chal.slug}-bundle/ key.json   "

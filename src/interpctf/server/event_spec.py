@@ -78,6 +78,9 @@ class EventSpec(BaseModel):
         if self.league is not None and any(r.propose_from < self.starts_at or r.solve_until > self.ends_at
                                            for r in self.league.rounds):
             raise ValueError("every league round must lie inside the event window (starts_at to ends_at)")
+        if self.jam is not None and any(p.starts_at < self.starts_at or p.ends_at > self.ends_at
+                                        for p in self.jam.schedule):
+            raise ValueError("every jam phase must lie inside the event window (starts_at to ends_at)")
         slugs = [c.slug for c in self.challenges]
         if len(set(slugs)) != len(slugs):
             raise ValueError("challenge slugs must be unique")

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 
 from interpctf.rules.jam import Review, aggregate, weighted_score
 from interpctf.rules.jam_assign import Judge, Project, assign_reviews
+from interpctf.server import jam_logistics
 from interpctf.server.accounts import require_team
 from interpctf.server.errors import ApiError, bad_request, conflict, forbidden, not_found
 from interpctf.server.models import JamAssignment, JamProject, JamReview, Team, User, utcnow
@@ -94,6 +95,7 @@ def submit_project(state: ServerState, user: User, title: str, abstract: str, li
         config = jam_config(state, s)
         if phase(state.event(s)) not in ("running", "frozen"):
             raise forbidden("projects can be submitted only while the jam runs")
+        jam_logistics.check_submission(s, config, user, team_id)
     kind = data = None
     if writeup is not None:
         filename, data = writeup
@@ -154,8 +156,8 @@ def projects(session) -> list[JamProject]:
     return list(session.scalars(select(JamProject).order_by(JamProject.id)))
 
 
-def judges(session) -> list[User]:
-    return list(session.scalars(select(User).where(User.role == "judge").order_by(User.id)))
+def judges(session, config: JamConfig) -> list[User]:
+    return jam_logistics.judge_pool(session, config)
 
 
 def assign(state: ServerState, session) -> dict[int, list[int]]:
@@ -163,10 +165,11 @@ def assign(state: ServerState, session) -> dict[int, list[int]]:
     config = jam_config(state, session)
     if session.scalar(select(func.count(JamReview.id))):
         raise conflict("reviews have started; the assignment is fixed")
-    js = [Judge(u.id, u.team_id) for u in judges(session)]
+    js = [Judge(u.id, u.team_id) for u in judges(session, config)]
     ps = [Project(p.id, p.team_id) for p in projects(session)]
     if not js or not ps:
-        raise bad_request("assignment needs at least one judge (role 'judge') and one project")
+        who = "registered participant" if config.judging == "everyone" else "judge (role 'judge')"
+        raise bad_request(f"assignment needs at least one {who} and one project")
     out = assign_reviews(js, ps, config.reviews_per_judge, config.seed)
     session.execute(delete(JamAssignment))
     for judge_id, items in out.items():
@@ -175,14 +178,15 @@ def assign(state: ServerState, session) -> dict[int, list[int]]:
     return out
 
 
-def require_judge(user: User) -> None:
-    if user.role not in ("judge", "admin"):
-        raise forbidden("only judges review projects; ask an organizer for the judge role")
+def require_judge(session, config: JamConfig, user: User) -> None:
+    if not jam_logistics.is_judge(session, config, user):
+        raise forbidden("register for the jam to judge (every participant judges)" if config.judging == "everyone"
+                        else "only judges review projects; ask an organizer for the judge role")
 
 
-def queue(session, user: User) -> dict:
+def queue(state: ServerState, session, user: User) -> dict:
     """The judge's assigned projects (done or not) and, once all are done, every other project they may judge."""
-    require_judge(user)
+    require_judge(session, jam_config(state, session), user)
     assigned = list(session.scalars(select(JamAssignment.project_id).where(JamAssignment.judge_id == user.id)))
     reviewed = set(session.scalars(select(JamReview.project_id).where(JamReview.judge_id == user.id)))
     left = [p for p in assigned if p not in reviewed]
@@ -197,9 +201,10 @@ def queue(session, user: User) -> dict:
 
 def review(state: ServerState, user: User, project_id: int, scores: dict, comment: str) -> JamReview:
     """Store (or revise) a review. Free judging of unassigned projects unlocks after the assigned ones."""
-    require_judge(user)
     with state.db.write() as s:
         config = jam_config(state, s)
+        require_judge(s, config, user)
+        jam_logistics.check_judging(config)
         project = get_project(s, project_id)
         if user.team_id is not None and project.team_id == user.team_id:
             raise forbidden("you cannot review your own team's project")
@@ -254,6 +259,7 @@ def results(session, config: JamConfig) -> list[dict]:
             values = [r.scores[c.name] for r in rows if r.project_id == pid and c.name in r.scores]
             if values:
                 means.setdefault(pid, {})[c.name] = sum(values) / len(values)
+    sites = jam_logistics.team_sites(session)
     out = []
     for r in ranked:
         p = session.get(JamProject, r.project)
@@ -262,7 +268,8 @@ def results(session, config: JamConfig) -> list[dict]:
         out.append({"rank": r.rank or None, "project_id": p.id, "title": p.title, "team": team.name if team else "?",
                     "score": round(r.score, 4) if finite else None, "low": round(r.low, 4) if finite else None,
                     "high": round(r.high, 4) if finite else None, "reviews": r.reviews,
-                    "criteria": {k: round(v, 3) for k, v in means.get(p.id, {}).items()}})
+                    "criteria": {k: round(v, 3) for k, v in means.get(p.id, {}).items()},
+                    "sites": sites.get(p.team_id, [])})
     return out
 
 

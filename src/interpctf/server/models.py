@@ -248,6 +248,31 @@ class JamReview(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class JamParticipant(Base):
+    """A registered participant of the jam and the site they picked ("" = online); cancelling deletes the row."""
+    __tablename__ = "jam_participants"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    site: Mapped[str] = mapped_column(String(80), default="")
+    registered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class JamIdea(Base):
+    """An entry of the jam's ideas list (markdown, rendered by the sanitising renderer)."""
+    __tablename__ = "jam_ideas"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class JamIdeaVote(Base):
+    """One upvote per participant and idea (the primary key holds it under concurrent clicks)."""
+    __tablename__ = "jam_idea_votes"
+    idea_id: Mapped[int] = mapped_column(ForeignKey("jam_ideas.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
 class BountyWriteup(Base):
     """A writeup against a challenge; ``outcome``: pending, solved, asterisk (solved, with a note), not_solved."""
     __tablename__ = "bounty_writeups"

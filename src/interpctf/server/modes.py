@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from interpctf.rules.jam import JamRules
+from interpctf.rules.jam_schedule import Logistics
 from interpctf.rules.league import LeagueRules
 from interpctf.sandbox.forge_profile import ForgeBudget
 from interpctf.server.errors import not_found
@@ -48,7 +49,8 @@ class LeagueConfig(BaseModel):
     recipe_caps: RecipeCaps = Field(default_factory=RecipeCaps)  # checked before a recipe is forged
 
 
-class JamConfig(JamRules):
+class JamConfig(JamRules, Logistics):
+    """Judging rules, logistics (team sizes, schedule, sites, who judges) and the writeup limit."""
     max_writeup_bytes: int = Field(default=1 << 20, ge=1024)
 
 

@@ -63,6 +63,8 @@ class Task(ABC):
     # Validation values of ``score_metric`` for the baseline and reference configs, measured with
     # ``interpctf lab calibrate TASK`` and written here so a run does not have to retrain both anchors.
     anchors: ClassVar[tuple[float, float]]
+    # ids of the open-problems catalogue entries the task is a graded instance of (`interpctf problems`)
+    problems: ClassVar[tuple[str, ...]] = ()
 
     def config(self, data: dict[str, Any] | SAEConfig | None = None) -> SAEConfig:
         """Validate a user config over the task's default one."""

@@ -119,6 +119,7 @@ def _ce_and_acc(logits, labels):
 
 class DigitsTask(Task):
     name = "sae-digits"
+    problems = ('lf-features-on-digits', 'sae-transcoders')
     instructions = """
 A small vision model. The activations are the first hidden layer (64 units) of a 64-64-64-10 ReLU classifier trained
 on scikit-learn's 8x8 digits. Train an SAE (or, with transcoder: true, a transcoder from that layer to the next).

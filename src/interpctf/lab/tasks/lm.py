@@ -24,6 +24,7 @@ PURITY_TOP_N = 10
 
 class LMTask(Task):
     name = "sae-lm"
+    problems = ('tlm-tiny-lm-dictionary', 'sae-evaluation')
     instructions = f"""
 A small language model. The activations are the residual stream after block {LAYER} (of 4; d_model 128) of a GPT-2
 trained on a synthetic world of made-up people and their facts ("Tavo lives in Lisbon ."), at every non-BOS token

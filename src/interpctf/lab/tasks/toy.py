@@ -36,6 +36,7 @@ class ToyData(TaskData):
 
 class ToyTask(Task):
     name = "sae-toy"
+    problems = ('sup-toy-models', 'sae-evaluation', 'sae-dead-latents', 'sae-architectures')
     instructions = """
 Ground truth first. Activations are sums of 512 known unit feature directions in 128 dimensions (superposition),
 each firing independently with a Zipfian probability from 0.3 down to 0.01 at magnitude 1 (about 6.8 active per

@@ -48,9 +48,9 @@ def writeup(project_id: RowId, _user: CurrentUser, st: State, s: ReadSession):
 
 
 @router.get("/queue")
-def queue(user: CurrentUser, s: ReadSession):
+def queue(user: CurrentUser, st: State, s: ReadSession):
     """Your assigned projects; other projects appear once every assigned review is in."""
-    return jam.queue(s, user)
+    return jam.queue(st, s, user)
 
 
 @router.get("/criteria")

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from interpctf.rules.jam import Criterion
-from interpctf.server import jam
+from interpctf.server import jam, jam_logistics
 from interpctf.server.errors import bad_request, forbidden
 from interpctf.server.markdown import render_markdown
 from interpctf.server.models import JamAssignment, JamReview
@@ -30,7 +30,7 @@ def jam_home(request: Request, user: OptionalUser, st: State, s: ReadSession):
     return render(request, "jam/home.html", {
         "projects": [jam.project_out(s, p) for p in jam.projects(s)], "mine": mine,
         "config": jam.jam_config(st, s), "results_open": jam.can_see_results(event, user),
-        "phase": phase(event)})
+        "phase": phase(event), "logistics": jam_logistics.overview(s, jam.jam_config(st, s), user)})
 
 
 @router.post("/jam/projects")
@@ -50,13 +50,13 @@ def project_page(project_id: RowId, request: Request, _user: CurrentUser, st: St
 
 
 @router.get("/jam/judge")
-def judge_queue(request: Request, user: CurrentUser, s: ReadSession):
-    return render(request, "jam/judge.html", {"q": jam.queue(s, user)})
+def judge_queue(request: Request, user: CurrentUser, st: State, s: ReadSession):
+    return render(request, "jam/judge.html", {"q": jam.queue(st, s, user)})
 
 
 @router.get("/jam/projects/{project_id}/review")
 def review_form(project_id: RowId, request: Request, user: CurrentUser, st: State, s: ReadSession):
-    q = jam.queue(s, user)
+    q = jam.queue(st, s, user)
     allowed = {p["id"] for p in q["assigned"] + q["free"]}
     if project_id not in allowed:
         jam.get_project(s, project_id)
@@ -96,7 +96,7 @@ def admin_jam(request: Request, st: State, s: ReadSession):
     counts = dict(s.execute(select(JamAssignment.judge_id, func.count()).group_by(JamAssignment.judge_id)).all())
     done = dict(s.execute(select(JamReview.judge_id, func.count()).group_by(JamReview.judge_id)).all())
     judges = [{"name": u.name, "assigned": counts.get(u.id, 0), "reviews": done.get(u.id, 0)}
-              for u in jam.judges(s)]
+              for u in jam.judges(s, config)]
     criteria_text = "\n".join(f"{c.name} | {c.weight:g} | {c.description}" for c in config.criteria)
     return render(request, "admin/jam.html", {"config": config, "criteria_text": criteria_text,
                                               "judges": judges, "n_projects": len(jam.projects(s))})
