@@ -27,6 +27,7 @@ class TaskBudget(BaseModel):
     max_seconds: float
     max_width: int
     max_l0: float | None = None  # a sparser-than-this bar: denser SAEs reconstruct better and must not win by it
+    max_memory_bytes: int = 4 << 30  # a code run's sandbox, all its processes together (torch maps ~1 GB)
 
 
 @dataclass
@@ -75,6 +76,11 @@ class Task(ABC):
     @abstractmethod
     def evaluate(self, sae: SAE, data: TaskData, split: str) -> tuple[dict[str, float], dict[str, Any]]:
         """Metrics on a split (flat floats) and per-item arrays worth keeping as artifacts."""
+
+    def code_inputs(self, split: str) -> list[str]:
+        """The splits whose inputs ``evaluate(sae, data, split)`` encodes: a code run's sandbox encodes exactly
+        these (their inputs, never their labels or ground truth)."""
+        return [split]
 
     def score(self, metrics: dict[str, float]) -> tuple[float, str | None]:
         """The normalized score and, when a budget bar was broken, why the score was capped at 0."""
