@@ -68,8 +68,11 @@ def task(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
 def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", help="YAML config over the default"),
             seed: Optional[int] = typer.Option(None, "--seed"), as_json: bool = typer.Option(False, "--json"),
             runs_dir: Optional[Path] = RunsDir, threads: Optional[int] = Threads,
-            max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="lower the time budget")) -> None:
-    """Train one SAE on TASK and print its validation metrics (the run is recorded)."""
+            max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="lower the time budget"),
+            code: Optional[Path] = typer.Option(None, "--code", help="a Python module defining the SAE (a subclass "
+                                                "of interpctf.lab.saes.custom.CustomSAE), trained in the sandbox")) -> None:
+    """Train one SAE on TASK and print its validation metrics (the run is recorded; a code run that fails is
+    recorded as failed, with its one-line reason)."""
     from interpctf import lab
 
     console = Console(stderr=True)
@@ -80,7 +83,7 @@ def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", h
             bar.update(tid, completed=step, total=total, info=f"loss {losses.get('loss', 0):.4f}")
 
         result = lab.run(task, config, seed=seed, runs_dir=runs_dir, progress=progress, threads=threads,
-                         max_seconds=max_seconds)
+                         max_seconds=max_seconds, code=code)
     if as_json:
         typer.echo(json.dumps(result.flat()))
         return

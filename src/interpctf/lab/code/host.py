@@ -95,7 +95,7 @@ class CodeTraining:
     steps: int
     seconds: float
     stopped: str | None
-    losses: dict[str, float]
+    losses: dict[str, float | None]
 
 
 def _budget(wall: float, memory: int, threads: int) -> LabBudget:

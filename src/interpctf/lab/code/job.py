@@ -9,6 +9,7 @@ writes is a claim the host checks (shapes, finiteness, steps against what it fed
 from __future__ import annotations
 
 import importlib.util
+import math
 import os
 import sys
 from pathlib import Path
@@ -116,10 +117,12 @@ def _run(spec: JobSpec) -> JobReport:
         sae = result.sae
         state = {k: v.detach().contiguous().clone() for k, v in sae.state_dict().items()}
         save_file(state, str(work / OUTPUT_DIR / WEIGHTS_FILE))
-        report = JobReport(steps=result.steps, stopped=result.stopped, losses=dict(list(result.final_losses.items())[:16]))
+        losses = {k[:64]: (v if math.isfinite(v) else None) for k, v in list(result.final_losses.items())[:16]}
+        report = JobReport(steps=result.steps, stopped=result.stopped, losses=losses)
     else:
         os.close(spec.data_fd)
         sae = cls(spec.d_in, config.width, spec.d_out, config)
+        sae.initialize(torch.Generator().manual_seed(config.seed))  # makes extra_init's parameters, then loaded
         sae.load_state_dict(load_file(str(work / INPUT_DIR / WEIGHTS_FILE)))
     sae.eval()
     for split in spec.splits:

@@ -53,4 +53,4 @@ class JobReport(BaseModel):
     error: str = Field("", max_length=500)
     steps: int = Field(0, ge=0)
     stopped: str | None = Field(None, max_length=500)
-    losses: dict[str, float] = Field(default_factory=dict, max_length=16)
+    losses: dict[str, float | None] = Field(default_factory=dict, max_length=16)  # None: not finite
