@@ -145,7 +145,11 @@ def main() -> None:
         report = _run(spec)
     except BaseException as exc:  # noqa: BLE001  (SystemExit from the agent's code too: reported, not fatal)
         text = " ".join(str(exc).split())
-        report = JobReport(error=f"{type(exc).__name__}: {text}"[:500])
+        if isinstance(exc, MemoryError) or "allocate memory" in text or "bad_alloc" in text:
+            text = f"the run ran out of memory (budget {spec.memory_bytes >> 20} MiB)"
+        else:
+            text = f"{type(exc).__name__}: {text}"
+        report = JobReport(error=text[:500])
     out.write(report.model_dump_json() + "\n")
     out.flush()
     sys.stderr.flush()
