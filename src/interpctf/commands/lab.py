@@ -70,7 +70,11 @@ def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", h
             runs_dir: Optional[Path] = RunsDir, threads: Optional[int] = Threads,
             max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="lower the time budget"),
             code: Optional[Path] = typer.Option(None, "--code", help="a Python module defining the SAE (a subclass "
-                                                "of interpctf.lab.saes.custom.CustomSAE), trained in the sandbox")) -> None:
+                                                "of interpctf.lab.saes.custom.CustomSAE), trained in the sandbox"),
+            model: Optional[str] = typer.Option(None, "--model", help="sae-lm: a Hugging Face causal LM id or folder"),
+            hook: Optional[str] = typer.Option(None, "--hook", help="sae-lm: a site, e.g. blocks.6.hook_resid_post"),
+            corpus: Optional[str] = typer.Option(None, "--corpus", help="sae-lm: a text file or a datasets name"))\
+        -> None:
     """Train one SAE on TASK and print its validation metrics (the run is recorded; a code run that fails is
     recorded as failed, with its one-line reason)."""
     from interpctf import lab
@@ -83,7 +87,8 @@ def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", h
             bar.update(tid, completed=step, total=total, info=f"loss {losses.get('loss', 0):.4f}")
 
         result = lab.run(task, config, seed=seed, runs_dir=runs_dir, progress=progress, threads=threads,
-                         max_seconds=max_seconds, code=code)
+                         max_seconds=max_seconds, code=code,
+                         task_options={"model": model, "hook": hook, "corpus": corpus})
     if as_json:
         typer.echo(json.dumps(result.flat()))
         return

@@ -25,6 +25,7 @@ from interpctf.lab.train import ProgressFn, train
 # One thread by default: on two cores shared with other jobs, torch's two-thread parallel regions stall whenever the
 # other core is busy (measured: 10x slower small matmuls), and sweeps run one single-threaded run per core anyway.
 DEFAULT_THREADS = 1
+TASK_OPTIONS_FILE = "task_options.json"
 
 
 class RunResult(BaseModel):
@@ -79,14 +80,17 @@ def resolve_config(task_name: str, config: dict[str, Any] | SAEConfig | str | Pa
 
 def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None, *, seed: int | None = None,
         runs_dir: str | Path | None = None, progress: ProgressFn | None = None, record: bool = True,
-        threads: int | None = None, max_seconds: float | None = None, code: str | Path | None = None) -> RunResult:
+        threads: int | None = None, max_seconds: float | None = None, code: str | Path | None = None,
+        task_options: dict[str, Any] | None = None) -> RunResult:
     """Train one SAE on ``task`` with ``config`` (a dict, an SAEConfig, a YAML path, or None for the task's default),
     measure it on validation activations, and record it in the runs store (unless ``record`` is False).
 
     ``code``: a Python module defining the SAE (a subclass of :class:`interpctf.lab.saes.custom.CustomSAE`); it is
     trained in the sandbox (:mod:`interpctf.lab.code.host`) and a run it breaks is recorded as failed, with the
-    reason, and raised as :class:`CodeRunFailed`. ``max_seconds`` may only lower the task's time budget."""
-    t = get_task(task)
+    reason, and raised as :class:`CodeRunFailed`. ``task_options``: the task's own (sae-lm: ``model``, ``hook``,
+    ``corpus``), kept with the run's artifacts for ``submit``. ``max_seconds`` may only lower the time budget."""
+    t = get_task(task, task_options)
+    task_options = {k: v for k, v in (task_options or {}).items() if v is not None}
     source = read_code(code) if code is not None else None
     cfg = resolve_config(task, config)
     overrides: dict[str, Any] = {} if seed is None else {"seed": seed}
@@ -119,7 +123,10 @@ def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None
         artifacts = None
         if record:
             out = store.artifacts_dir(run_id)
-            meta = {"model_name": task, "hook_name": task}
+            meta = t.sae_metadata()
+            out.mkdir(parents=True, exist_ok=True)
+            if task_options:
+                (out / TASK_OPTIONS_FILE).write_text(json.dumps(task_options, indent=2))
             if source is None:
                 save_sae(result.sae, out / "sae", meta)
             else:
@@ -156,7 +163,8 @@ def submit(run_id: int, runs_dir: str | Path | None = None, threads: int | None 
     store = RunStore(runs_dir)
     rec = store.get(run_id)
     if rec.test_metrics is None:
-        t = get_task(rec.task)
+        options_file = Path(rec.artifacts_path) / TASK_OPTIONS_FILE
+        t = get_task(rec.task, json.loads(options_file.read_text()) if options_file.is_file() else None)
         cfg = t.config(rec.config)
         with _threads(threads):
             data = t.load_data(cfg, store.root / "cache")

@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from interpctf.errors import InterpctfError
 
 from interpctf.lab.config import SAEConfig, parse_config
 from interpctf.lab.metrics import normalized_score
@@ -64,6 +66,28 @@ class Task(ABC):
     # Validation values of ``score_metric`` for the baseline and reference configs, measured with
     # ``interpctf lab calibrate TASK`` and written here so a run does not have to retrain both anchors.
     anchors: ClassVar[tuple[float, float]]
+    # Options of the task itself (sae-lm: which model, site and corpus), or None for a task that takes none.
+    options_model: ClassVar[type[BaseModel] | None] = None
+
+    def __init__(self, options: dict[str, Any] | None = None):
+        options = {k: v for k, v in (options or {}).items() if v is not None}
+        if options and self.options_model is None:
+            raise InterpctfError(f"--{next(iter(options))}: task {self.name} takes no task options")
+        self.options: Any = None
+        if self.options_model is not None:
+            try:
+                self.options = self.options_model.model_validate(options)
+            except ValidationError as err:
+                first = err.errors()[0]
+                msg = first["msg"].removeprefix("Value error, ")
+                if not first["loc"] and ":" in msg.split(" ")[0]:  # a validator's message names its field
+                    raise InterpctfError(f"--{msg}") from None
+                field = ".".join(str(p) for p in first["loc"]) or "options"
+                raise InterpctfError(f"--{field}: {msg}") from None
+
+    def sae_metadata(self) -> dict[str, Any]:
+        """What the saved SAE's cfg.json says it reads, under SAELens's metadata names."""
+        return {"model_name": self.name, "hook_name": self.name}
 
     def config(self, data: dict[str, Any] | SAEConfig | None = None) -> SAEConfig:
         """Validate a user config over the task's default one."""
