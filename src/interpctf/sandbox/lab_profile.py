@@ -88,6 +88,10 @@ def command(workspace: Path, package_files: list[str], empty_files: list[str], m
             cmd += ["--ro-bind", system, system]
     cmd += ["--ro-bind", str(prefix), launcher.SANDBOX_PYTHON]
     cmd += ["--ro-bind", str(_venv_site()), launcher.SANDBOX_SITE]
+    try:  # a non-editable install keeps the whole package in site-packages: hidden, only the named files show
+        cmd += ["--tmpfs", f"{launcher.SANDBOX_SITE}/{package.relative_to(_venv_site()).as_posix()}"]
+    except ValueError:
+        pass
     for rel in package_files:
         cmd += ["--ro-bind", str(package / rel), f"{SANDBOX_SRC}/interpctf/{rel}"]
     for rel in empty_files:

@@ -184,3 +184,16 @@ def test_a_run_over_its_memory_budget_fails(tmp_path, lab_dir, monkeypatch):
         for _ in range(64):
             hog.append(bytearray(64 << 20))  # touched: 4 GiB in all, over the 2 GiB budget
         """, "memory")
+
+
+def test_a_non_editable_install_is_hidden_in_site_packages(monkeypatch, tmp_path):
+    """Where the package lives inside site-packages, the sandbox's copy of site-packages must not show it."""
+    from interpctf.sandbox import lab_profile
+
+    site = tmp_path / "site"
+    (site / "interpctf").mkdir(parents=True)
+    monkeypatch.setattr(lab_profile, "_venv_site", lambda: site)
+    monkeypatch.setattr(lab_profile, "_package_dir", lambda: site / "interpctf")
+    cmd = lab_profile.command(tmp_path, ["__init__.py"], [], "m", lab_profile.LabBudget(1, 1 << 30, 1), 3, 4)
+    at = cmd.index("--tmpfs")
+    assert cmd[at + 1] == "/opt/site/interpctf" and cmd.index(str(site)) < at
