@@ -138,8 +138,23 @@ def test_ground_truth_host_files_and_the_network_are_out_of_reach(tmp_path, lab_
     _fails(tmp_path, lab_dir, body, "reached: nothing")
 
 
-def test_an_absent_import_fails_the_run(tmp_path, lab_dir):
-    _fails(tmp_path, lab_dir, "import not_a_module_anyone_has\n", "No module named 'not_a_module_anyone_has'")
+def test_an_absent_import_fails_the_run_in_one_line_on_the_command_line(tmp_path, lab_dir):
+    import json
+
+    from typer.testing import CliRunner
+
+    from interpctf.cli import app
+
+    config = tmp_path / "c.yaml"
+    config.write_text(json.dumps(TINY))
+    result = CliRunner().invoke(app, ["lab", "run", "sae-toy", "--config", str(config), "--code",
+                                      str(_module(tmp_path, "import not_a_module_anyone_has\n"))])
+    # the CLI's main() prints an InterpctfError as one line and exits 2; CliRunner hands us the exception
+    assert result.exit_code != 0 and isinstance(result.exception, CodeRunFailed)
+    assert "\n" not in str(result.exception) and "not_a_module_anyone_has" in str(result.exception)
+    failed = RunStore(lab_dir).failed("sae-toy")
+    assert len(failed) == 1 and "No module named 'not_a_module_anyone_has'" in failed[0].failure
+    assert RunStore(lab_dir).list("sae-toy") == []
 
 
 def test_nan_weights_fail_the_run(tmp_path, lab_dir):
