@@ -124,7 +124,10 @@ def runs(task: str, runs_dir: Optional[Path] = RunsDir, limit: int = typer.Optio
         table.add_row(str(r.id), r.config["architecture"], _fmt(r.score),
                       *(_fmt(r.metrics.get(m, float("nan"))) for m in t.metric_names),
                       "-" if r.test_score is None else _fmt(r.test_score), f"{r.duration_s:.0f}", note)
-    _out().print(table)
+    out = _out()
+    out.print(table)
+    for r in RunStore(runs_dir).failed(task)[:limit]:  # on no leaderboard, but not hidden
+        out.print(f"run {r.id} failed: {r.failure}")
 
 
 @app.command()
