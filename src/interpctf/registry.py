@@ -41,6 +41,7 @@ BUILTINS: dict[Group, dict[str, str]] = {
         "batchtopk": "interpctf.lab.saes.topk:BatchTopKSAE",
         "jumprelu": "interpctf.lab.saes.jumprelu:JumpReLUSAE",
         "gated": "interpctf.lab.saes.gated:GatedSAE",
+        "code": "interpctf.lab.saes.custom:CustomSAE",
     },
     "lab_tasks": {
         "sae-toy": "interpctf.lab.tasks.toy:ToyTask",

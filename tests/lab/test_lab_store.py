@@ -35,3 +35,28 @@ def test_location_from_env(monkeypatch, tmp_path):
     assert runs_dir(tmp_path / "flag") == tmp_path / "flag"
     monkeypatch.delenv("INTERPCTF_LAB_DIR")
     assert str(runs_dir()) == ".interpctf/lab"
+
+
+def test_a_failed_run_keeps_its_reason_and_stays_off_the_leaderboard(tmp_path):
+    import sqlite3
+
+    from interpctf.lab.store import RunStore
+
+    old = tmp_path / "old"
+    old.mkdir()
+    with sqlite3.connect(old / "runs.sqlite") as db:  # a store from before runs could fail: no failure column
+        db.executescript(_SCHEMA_WITHOUT_FAILURE)
+    store = RunStore(old)
+    run_id = store.reserve("sae-toy", {"a": 1}, "h", 0, "v", None)
+    store.fail(run_id, "the run ran out of memory (budget 4096 MiB)")
+    (failed,) = store.failed("sae-toy")
+    assert failed.id == run_id and failed.failure.startswith("the run ran out of memory")
+    assert store.list("sae-toy") == [] and store.failed("sae-digits") == []
+
+
+_SCHEMA_WITHOUT_FAILURE = """
+CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, task TEXT NOT NULL, config TEXT NOT NULL,
+    config_hash TEXT NOT NULL, seed INTEGER NOT NULL, metrics TEXT NOT NULL, score REAL, score_note TEXT, stopped TEXT,
+    steps INTEGER NOT NULL, duration_s REAL NOT NULL, package_version TEXT NOT NULL, git_commit TEXT,
+    artifacts_path TEXT NOT NULL, created_at REAL NOT NULL, test_metrics TEXT, test_score REAL, submitted_at REAL);
+"""

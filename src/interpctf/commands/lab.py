@@ -68,8 +68,15 @@ def task(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
 def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", help="YAML config over the default"),
             seed: Optional[int] = typer.Option(None, "--seed"), as_json: bool = typer.Option(False, "--json"),
             runs_dir: Optional[Path] = RunsDir, threads: Optional[int] = Threads,
-            max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="lower the time budget")) -> None:
-    """Train one SAE on TASK and print its validation metrics (the run is recorded)."""
+            max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="lower the time budget"),
+            code: Optional[Path] = typer.Option(None, "--code", help="a Python module defining the SAE (a subclass "
+                                                "of interpctf.lab.saes.custom.CustomSAE), trained in the sandbox"),
+            model: Optional[str] = typer.Option(None, "--model", help="sae-lm: a Hugging Face causal LM id or folder"),
+            hook: Optional[str] = typer.Option(None, "--hook", help="sae-lm: a site, e.g. blocks.6.hook_resid_post"),
+            corpus: Optional[str] = typer.Option(None, "--corpus", help="sae-lm: a text file or a datasets name"))\
+        -> None:
+    """Train one SAE on TASK and print its validation metrics (the run is recorded; a code run that fails is
+    recorded as failed, with its one-line reason)."""
     from interpctf import lab
 
     console = Console(stderr=True)
@@ -80,7 +87,8 @@ def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", h
             bar.update(tid, completed=step, total=total, info=f"loss {losses.get('loss', 0):.4f}")
 
         result = lab.run(task, config, seed=seed, runs_dir=runs_dir, progress=progress, threads=threads,
-                         max_seconds=max_seconds)
+                         max_seconds=max_seconds, code=code,
+                         task_options={"model": model, "hook": hook, "corpus": corpus})
     if as_json:
         typer.echo(json.dumps(result.flat()))
         return
@@ -116,7 +124,10 @@ def runs(task: str, runs_dir: Optional[Path] = RunsDir, limit: int = typer.Optio
         table.add_row(str(r.id), r.config["architecture"], _fmt(r.score),
                       *(_fmt(r.metrics.get(m, float("nan"))) for m in t.metric_names),
                       "-" if r.test_score is None else _fmt(r.test_score), f"{r.duration_s:.0f}", note)
-    _out().print(table)
+    out = _out()
+    out.print(table)
+    for r in RunStore(runs_dir).failed(task)[:limit]:  # on no leaderboard, but not hidden
+        out.print(f"run {r.id} failed: {r.failure}")
 
 
 @app.command()

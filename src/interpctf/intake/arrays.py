@@ -119,6 +119,18 @@ def _read_npy(fp: BinaryIO, spec: ArraySpec, what: str) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
 
 
+def read_npy_file(path, spec: ArraySpec, what: str, error: type[InterpctfError] = BadAnswer) -> np.ndarray:
+    """One ``.npy`` file, checked against ``spec`` from its header before its data is read; ``error`` is raised
+    (one line) for anything else."""
+    try:
+        with open(path, "rb") as fp:
+            return _read_npy(fp, spec, what)
+    except BadAnswer as err:
+        raise error(str(err)) from None
+    except ValueError as err:  # numpy's header readers: not an .npy file, or a malformed header
+        raise error(f"{what} is not a readable .npy file ({' '.join(str(err).split())[:200]})") from None
+
+
 # --------------------------------------------------------------------------------------------- safetensors
 MAX_SAFETENSORS_HEADER = 1 << 20  # a GPT-2-sized model's header is ~15 KB
 _ST_ITEMSIZE = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2,

@@ -75,7 +75,7 @@ class SAEConfig(BaseModel):
             raise ValueError(f"k: required for architecture {self.architecture!r}")
         if needs_k and self.k > self.width:
             raise ValueError(f"k: {self.k} is larger than width {self.width}")
-        if not needs_k and self.sparsity_coefficient == 0.0:
+        if not needs_k and self.sparsity_coefficient == 0.0 and _needs_sparsity(self.architecture):
             raise ValueError(f"sparsity_coefficient: must be > 0 for architecture {self.architecture!r}")
         if self.dead_latents == "aux_loss" and not needs_k:
             # The auxiliary loss is defined by a top-k over dead latents; other architectures resample instead.
@@ -96,6 +96,10 @@ def _needs_k(architecture: str) -> bool:
     """Whether the architecture takes ``k``: read off its class, which the registry imports by name (the SAE
     modules build on this config, so the config names them only through the registry)."""
     return bool(getattr(registry.get("sae_architectures", architecture), "needs_k", False))
+
+
+def _needs_sparsity(architecture: str) -> bool:
+    return bool(getattr(registry.get("sae_architectures", architecture), "needs_sparsity", True))
 
 
 def config_hash(config: SAEConfig) -> str:

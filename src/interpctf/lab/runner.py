@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from interpctf import __version__
 from interpctf.errors import InterpctfError
+from interpctf.lab.code.host import CodeRunFailed, encode_code, load_code_sae, read_code, save_code_sae, train_code
 from interpctf.lab.config import SAEConfig, load_config_file
 from interpctf.lab.saelens_io import load_sae, save_sae
 from interpctf.lab.store import RunStore
@@ -24,6 +25,7 @@ from interpctf.lab.train import ProgressFn, train
 # One thread by default: on two cores shared with other jobs, torch's two-thread parallel regions stall whenever the
 # other core is busy (measured: 10x slower small matmuls), and sweeps run one single-threaded run per core anyway.
 DEFAULT_THREADS = 1
+TASK_OPTIONS_FILE = "task_options.json"
 
 
 class RunResult(BaseModel):
@@ -78,15 +80,24 @@ def resolve_config(task_name: str, config: dict[str, Any] | SAEConfig | str | Pa
 
 def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None, *, seed: int | None = None,
         runs_dir: str | Path | None = None, progress: ProgressFn | None = None, record: bool = True,
-        threads: int | None = None, max_seconds: float | None = None) -> RunResult:
+        threads: int | None = None, max_seconds: float | None = None, code: str | Path | None = None,
+        task_options: dict[str, Any] | None = None) -> RunResult:
     """Train one SAE on ``task`` with ``config`` (a dict, an SAEConfig, a YAML path, or None for the task's default),
     measure it on validation activations, and record it in the runs store (unless ``record`` is False).
 
-    ``max_seconds`` may only lower the task's time budget, never raise it."""
-    t = get_task(task)
+    ``code``: a Python module defining the SAE (a subclass of :class:`interpctf.lab.saes.custom.CustomSAE`); it is
+    trained in the sandbox (:mod:`interpctf.lab.code.host`) and a run it breaks is recorded as failed, with the
+    reason, and raised as :class:`CodeRunFailed`. ``task_options``: the task's own (sae-lm: ``model``, ``hook``,
+    ``corpus``), kept with the run's artifacts for ``submit``. ``max_seconds`` may only lower the time budget."""
+    t = get_task(task, task_options)
+    task_options = {k: v for k, v in (task_options or {}).items() if v is not None}
+    source = read_code(code) if code is not None else None
     cfg = resolve_config(task, config)
-    if seed is not None:
-        cfg = t.config({**cfg.model_dump(), "seed": seed})
+    overrides: dict[str, Any] = {} if seed is None else {"seed": seed}
+    if source is not None:
+        overrides["architecture"] = "code"
+    if overrides:
+        cfg = t.config({**cfg.model_dump(), **overrides})
     if cfg.width > t.budget.max_width:
         raise InterpctfError(f"bad lab config: width: {cfg.width} is over {task}'s cap of {t.budget.max_width}")
     budget = t.budget
@@ -98,25 +109,44 @@ def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None
     try:
         with _threads(threads):
             data = t.load_data(cfg, store.root / "cache")
-            result = train(cfg, data, budget, progress)
-            metrics, arrays = t.evaluate(result.sae, data, "val")
+            if source is None:
+                result = train(cfg, data, budget, progress)
+                sae, trained = result.sae, (result.steps, result.seconds, result.stopped)
+            else:
+                inputs = {name: data.split(name).x for name in t.code_inputs("val")}
+                code_run = train_code(source, cfg, data, budget, inputs, store.root / "work",
+                                      threads or DEFAULT_THREADS)
+                sae, trained = code_run.sae, (code_run.steps, code_run.seconds, code_run.stopped)
+            metrics, arrays = t.evaluate(sae, data, "val")
+        steps, seconds, stopped = trained
         score, note = t.score(metrics)
         artifacts = None
         if record:
             out = store.artifacts_dir(run_id)
-            save_sae(result.sae, out / "sae", {"model_name": task, "hook_name": task})
+            meta = t.sae_metadata()
+            out.mkdir(parents=True, exist_ok=True)
+            if task_options:
+                (out / TASK_OPTIONS_FILE).write_text(json.dumps(task_options, indent=2))
+            if source is None:
+                save_sae(result.sae, out / "sae", meta)
+            else:
+                save_code_sae(out / "sae", source, code_run.weights, cfg, data.d_in, data.d_out, meta)
             np.savez(out / "val_arrays.npz", n_samples=data.split("val").x.shape[0], **arrays)
             (out / "val_metrics.json").write_text(json.dumps(metrics, indent=2))
             artifacts = str(out)
-            store.complete(run_id, metrics=metrics, score=score, score_note=note, stopped=result.stopped,
-                           steps=result.steps, duration_s=result.seconds, artifacts_path=artifacts)
+            store.complete(run_id, metrics=metrics, score=score, score_note=note, stopped=stopped,
+                           steps=steps, duration_s=seconds, artifacts_path=artifacts)
+    except CodeRunFailed as exc:
+        if run_id is not None:
+            store.fail(run_id, str(exc))
+        raise CodeRunFailed(f"run {run_id} failed: {exc}" if run_id is not None else str(exc)) from None
     except BaseException:
         if run_id is not None:
             store.delete(run_id)
         raise
     return RunResult(run_id=run_id, task=task, config=cfg.model_dump(mode="json"), config_hash=cfg.hash(),
-                     seed=cfg.seed, metrics=metrics, score=score, score_note=note, stopped=result.stopped,
-                     steps=result.steps, duration_s=result.seconds, artifacts_path=artifacts,
+                     seed=cfg.seed, metrics=metrics, score=score, score_note=note, stopped=stopped,
+                     steps=steps, duration_s=seconds, artifacts_path=artifacts,
                      package_version=__version__, git_commit=git_commit())
 
 
@@ -133,11 +163,18 @@ def submit(run_id: int, runs_dir: str | Path | None = None, threads: int | None 
     store = RunStore(runs_dir)
     rec = store.get(run_id)
     if rec.test_metrics is None:
-        t = get_task(rec.task)
+        options_file = Path(rec.artifacts_path) / TASK_OPTIONS_FILE
+        t = get_task(rec.task, json.loads(options_file.read_text()) if options_file.is_file() else None)
         cfg = t.config(rec.config)
         with _threads(threads):
-            sae = load_sae(Path(rec.artifacts_path) / "sae")
             data = t.load_data(cfg, store.root / "cache")
+            saved = load_code_sae(Path(rec.artifacts_path) / "sae")
+            if saved is None:
+                sae = load_sae(Path(rec.artifacts_path) / "sae")
+            else:  # a code SAE encodes the test inputs in the sandbox, as it did the validation ones
+                inputs = {name: data.split(name).x for name in t.code_inputs("test")}
+                sae = encode_code(saved[0], cfg, saved[1], data.d_in, data.d_out, inputs, store.root / "work",
+                                  threads or DEFAULT_THREADS, t.budget.max_memory_bytes)
             metrics, _ = t.evaluate(sae, data, "test")
         score, _ = t.score(metrics)
         first = store.set_test(run_id, metrics, score)

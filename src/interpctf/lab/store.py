@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS runs (
     created_at REAL NOT NULL,
     test_metrics TEXT,
     test_score REAL,
-    submitted_at REAL
+    submitted_at REAL,
+    failure TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_task ON runs(task);
 """
@@ -74,6 +75,7 @@ class RunRecord:
     test_metrics: dict[str, float] | None
     test_score: float | None
     submitted_at: float | None
+    failure: str | None = None  # why a run failed (it then has no artifacts and is on no leaderboard)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "RunRecord":
@@ -91,6 +93,8 @@ class RunStore:
         self._use_wal()
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            if "failure" not in {r[1] for r in db.execute("PRAGMA table_info(runs)")}:  # a store from before
+                db.execute("ALTER TABLE runs ADD COLUMN failure TEXT")
 
     def _use_wal(self) -> None:
         """Switch the file to WAL once. Switching takes an exclusive lock that ignores the busy timeout, so
@@ -136,6 +140,21 @@ class RunStore:
             db.execute("UPDATE runs SET metrics=?, score=?, score_note=?, stopped=?, steps=?, duration_s=?,"
                        " artifacts_path=? WHERE id=?",
                        (json.dumps(metrics), score, score_note, stopped, steps, duration_s, artifacts_path, run_id))
+
+    def fail(self, run_id: int, reason: str, duration_s: float = 0.0) -> None:
+        """Record a reserved run as failed: it keeps its config and the one-line reason, and no artifacts."""
+        with self._connect() as db:
+            db.execute("UPDATE runs SET failure=?, duration_s=? WHERE id=? AND artifacts_path=''",
+                       (reason[:500], duration_s, run_id))
+
+    def failed(self, task: str | None = None) -> list[RunRecord]:
+        """Failed runs, newest first."""
+        query, args = "SELECT * FROM runs WHERE failure IS NOT NULL", ()
+        if task:
+            query, args = query + " AND task=?", (task,)
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY id DESC", args).fetchall()
+        return [RunRecord.from_row(r) for r in rows]
 
     def delete(self, run_id: int) -> None:
         with self._connect() as db:

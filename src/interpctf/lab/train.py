@@ -9,15 +9,18 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 import torch
 
 from interpctf.lab.config import SAEConfig
 from interpctf.lab.saes import SAE, build_sae
-from interpctf.lab.tasks.base import TaskBudget, TaskData
 
+if TYPE_CHECKING:  # only for annotations: a code run's sandbox mounts this module without the tasks (scoring code)
+    from interpctf.lab.tasks.base import TaskBudget, TaskData
+
+Batch = tuple[torch.Tensor, torch.Tensor]
 # (step, total_steps, losses) -> None; called every ``PROGRESS_EVERY`` steps and at the end.
 ProgressFn = Callable[[int, int, dict[str, float]], None]
 PROGRESS_EVERY = 25
@@ -49,10 +52,26 @@ def _lr_factor(config: SAEConfig, steps: int) -> Callable[[int], float]:
     return factor
 
 
+def training_batches(config: SAEConfig, data: TaskData, steps: int) -> Iterator[Batch]:
+    """Every batch :func:`train` draws, in order: ``_NORM_BATCHES`` for the scales, then one per step. A code run's
+    host feeds exactly these to its sandbox, so a sandboxed run sees the batches the same run in-process sees, and
+    never more steps than the budget allows."""
+    g_norm = np.random.default_rng([config.seed, 2])
+    for _ in range(_NORM_BATCHES):
+        yield data.sample(config.batch_size, g_norm)
+    g_data = np.random.default_rng([config.seed, 1])
+    for _ in range(steps):
+        yield data.sample(config.batch_size, g_data)
+
+
+def run_steps(config: SAEConfig, budget: TaskBudget) -> int:
+    return min(config.steps, budget.max_steps)
+
+
 @torch.no_grad()
-def _estimate_scales(data: TaskData, config: SAEConfig, g: np.random.Generator):
+def _estimate_scales(batches: list[Batch], config: SAEConfig):
     """Scale factors that make E||x|| = sqrt(d) (``expected_average_only_in``), and the target's mean for b_dec."""
-    xs, ys = zip(*(data.sample(config.batch_size, g) for _ in range(_NORM_BATCHES)))
+    xs, ys = zip(*batches)
     x, y = torch.cat(xs), torch.cat(ys)
     if config.normalize_activations == "none":
         s_in = s_out = 1.0
@@ -87,15 +106,19 @@ def _resample_dead(sae: SAE, opt: torch.optim.Optimizer, dead: torch.Tensor, x: 
                     state[key][idx] = 0.0
 
 
-def train(config: SAEConfig, data: TaskData, budget: TaskBudget, progress: ProgressFn | None = None) -> TrainResult:
+def train(config: SAEConfig, data: TaskData, budget: TaskBudget, progress: ProgressFn | None = None, *,
+          sae_class: type[SAE] | None = None, batches: Iterator[Batch] | None = None) -> TrainResult:
+    """Train an SAE of ``config``'s architecture (or ``sae_class``, a code run's own) on ``batches`` (default: the
+    task's :func:`training_batches`)."""
     torch.manual_seed(config.seed)
     g_init = torch.Generator().manual_seed(config.seed)
-    g_data = np.random.default_rng([config.seed, 1])
-    s_in, s_out, target_mean = _estimate_scales(data, config, np.random.default_rng([config.seed, 2]))
-    sae = build_sae(config, data.d_in, data.d_out)
+    steps = run_steps(config, budget)
+    stream = batches if batches is not None else training_batches(config, data, steps)
+    s_in, s_out, target_mean = _estimate_scales([next(stream) for _ in range(_NORM_BATCHES)], config)
+    sae = (sae_class(data.d_in, config.width, data.d_out, config) if sae_class is not None
+           else build_sae(config, data.d_in, data.d_out))
     sae.initialize(g_init, target_mean)
 
-    steps = min(config.steps, budget.max_steps)
     stopped = None
     if config.steps > budget.max_steps:
         stopped = f"step budget: config asks {config.steps} steps, the task allows {budget.max_steps}"
@@ -108,7 +131,7 @@ def train(config: SAEConfig, data: TaskData, budget: TaskBudget, progress: Progr
     step = 0
     sae.train()
     while step < steps:
-        x, y = data.sample(config.batch_size, g_data)
+        x, y = next(stream)
         if s_in != 1.0 or s_out != 1.0:
             x, y = x * s_in, y * s_out
         dead_mask = since_fired >= config.dead_window if dead_handling == "aux_loss" else None

@@ -33,31 +33,11 @@ def _read_spec() -> tuple[JobSpec, int]:
 
 def _confine(spec: JobSpec) -> None:
     """Drop to the job's uid for good and set the limits (the host's death is watched by the next function)."""
-    import resource
-    import signal
+    from interpctf.sandbox.confine import confine
 
-    if os.getuid() == 0:  # privileged bubblewrap (the host runs as root): become a fresh unprivileged uid
-        os.setgroups([])
-        os.setresgid(spec.uid, spec.uid, spec.uid)
-        os.setresuid(spec.uid, spec.uid, spec.uid)
-        try:
-            os.setuid(0)
-        except PermissionError:
-            pass
-        else:
-            os._exit(72)  # regaining root must be impossible
-    budget = spec.budget
-    cpu = max(1, int(-(-budget.cpu_seconds // 1)))
-    for limit, soft, hard in (
-        (resource.RLIMIT_CORE, 0, 0),
-        (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU at the soft limit, SIGKILL one second later
-        (resource.RLIMIT_AS, budget.memory_bytes, budget.memory_bytes),
-        (resource.RLIMIT_NPROC, budget.processes, budget.processes),
-        (resource.RLIMIT_FSIZE, budget.disk_bytes, budget.disk_bytes),
-        (resource.RLIMIT_NOFILE, 1024, 1024),
-    ):
-        resource.setrlimit(limit, (soft, hard))
-    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; dying tells the host "file too large"
+    b = spec.budget
+    confine(spec.uid, cpu_seconds=b.cpu_seconds, memory_bytes=b.memory_bytes, processes=b.processes,
+            file_bytes=b.disk_bytes)
 
 
 class _LineProgress:
@@ -161,20 +141,9 @@ def _failure(exc: BaseException, spec: JobSpec) -> str:
 
 
 def _exit_when_the_host_goes() -> None:
-    """The host holds our stdin open until it is done with us: EOF means it died. As pid 1 of the sandbox's pid
-    namespace we ignore the parent-death signal, so this thread is what ends the job (and, pid 1 exiting, every
-    process of the namespace) when the host dies. Started before any proposer code, blocked in read() already."""
-    import threading
+    from interpctf.sandbox.confine import exit_when_the_host_goes
 
-    def watch() -> None:
-        try:
-            while os.read(0, 4096):
-                pass
-        except OSError:
-            pass
-        os._exit(75)
-
-    threading.Thread(target=watch, name="host-watch", daemon=True).start()
+    exit_when_the_host_goes()
 
 
 def main() -> None:

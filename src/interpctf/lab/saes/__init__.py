@@ -5,6 +5,7 @@ entry point)."""
 
 from __future__ import annotations
 
+from interpctf.errors import InterpctfError
 from interpctf.lab.config import SAEConfig
 from interpctf.lab.saes.base import SAE, LossParts
 from interpctf.registry import registry
@@ -18,11 +19,17 @@ def architecture(name: str) -> type[SAE]:
 
 
 def architectures() -> dict[str, type[SAE]]:
-    return {name: architecture(name) for name in registry.names("sae_architectures")}
+    """The architectures a config can train by name (not ``code``, the base of a code run's own class)."""
+    return {name: cls for name in registry.names("sae_architectures")
+            if getattr(cls := architecture(name), "trainable", True)}
 
 
 def build_sae(config: SAEConfig, d_in: int, d_out: int) -> SAE:
-    return architecture(config.architecture)(d_in, config.width, d_out, config)
+    cls = architecture(config.architecture)
+    if not getattr(cls, "trainable", True):
+        raise InterpctfError(f"architecture {config.architecture!r} is the base of a code SAE: "
+                             "give the module with `interpctf lab run TASK --code my_sae.py`")
+    return cls(d_in, config.width, d_out, config)
 
 
 __all__ = ["SAE", "LossParts", "architecture", "architectures", "build_sae"]

@@ -31,8 +31,9 @@ def task_classes() -> dict[str, type[Task]]:
     return {name: task_class(name) for name in task_names()}
 
 
-def get_task(name: str) -> Task:
-    return task_class(name)()
+def get_task(name: str, options: dict | None = None) -> Task:
+    """The task ``name``, with its own options (sae-lm: ``model``, ``hook``, ``corpus``) when given."""
+    return task_class(name)(options)
 
 
 __all__ = ["TaskBudget", "EvalSplit", "Task", "TaskData", "UnknownTask", "get_task", "task_class", "task_classes",

@@ -13,7 +13,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from interpctf.errors import InterpctfError
 
 from interpctf.lab.config import SAEConfig, parse_config
 from interpctf.lab.metrics import normalized_score
@@ -27,6 +29,7 @@ class TaskBudget(BaseModel):
     max_seconds: float
     max_width: int
     max_l0: float | None = None  # a sparser-than-this bar: denser SAEs reconstruct better and must not win by it
+    max_memory_bytes: int = 4 << 30  # a code run's sandbox, all its processes together (torch maps ~1 GB)
 
 
 @dataclass
@@ -65,6 +68,28 @@ class Task(ABC):
     anchors: ClassVar[tuple[float, float]]
     # ids of the open-problems catalogue entries the task is a graded instance of (`interpctf problems`)
     problems: ClassVar[tuple[str, ...]] = ()
+    # Options of the task itself (sae-lm: which model, site and corpus), or None for a task that takes none.
+    options_model: ClassVar[type[BaseModel] | None] = None
+
+    def __init__(self, options: dict[str, Any] | None = None):
+        options = {k: v for k, v in (options or {}).items() if v is not None}
+        if options and self.options_model is None:
+            raise InterpctfError(f"--{next(iter(options))}: task {self.name} takes no task options")
+        self.options: Any = None
+        if self.options_model is not None:
+            try:
+                self.options = self.options_model.model_validate(options)
+            except ValidationError as err:
+                first = err.errors()[0]
+                msg = first["msg"].removeprefix("Value error, ")
+                if not first["loc"] and ":" in msg.split(" ")[0]:  # a validator's message names its field
+                    raise InterpctfError(f"--{msg}") from None
+                field = ".".join(str(p) for p in first["loc"]) or "options"
+                raise InterpctfError(f"--{field}: {msg}") from None
+
+    def sae_metadata(self) -> dict[str, Any]:
+        """What the saved SAE's cfg.json says it reads, under SAELens's metadata names."""
+        return {"model_name": self.name, "hook_name": self.name}
 
     def config(self, data: dict[str, Any] | SAEConfig | None = None) -> SAEConfig:
         """Validate a user config over the task's default one."""
@@ -77,6 +102,11 @@ class Task(ABC):
     @abstractmethod
     def evaluate(self, sae: SAE, data: TaskData, split: str) -> tuple[dict[str, float], dict[str, Any]]:
         """Metrics on a split (flat floats) and per-item arrays worth keeping as artifacts."""
+
+    def code_inputs(self, split: str) -> list[str]:
+        """The splits whose inputs ``evaluate(sae, data, split)`` encodes: a code run's sandbox encodes exactly
+        these (their inputs, never their labels or ground truth)."""
+        return [split]
 
     def score(self, metrics: dict[str, float]) -> tuple[float, str | None]:
         """The normalized score and, when a budget bar was broken, why the score was capped at 0."""

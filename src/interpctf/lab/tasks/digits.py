@@ -142,6 +142,9 @@ top-20 activations, and the accuracy of a logistic probe that reads only the 10 
     def load_data(self, config: SAEConfig, cache_dir: Path) -> DigitsData:
         return DigitsData(cache_dir, config.transcoder)
 
+    def code_inputs(self, split: str) -> list[str]:
+        return [split, "train"]  # evaluate also encodes the training inputs (for the sparse probe)
+
     def evaluate(self, sae, data: DigitsData, split: str):
         s = data.split(split)
         labels = s.extras["labels"]

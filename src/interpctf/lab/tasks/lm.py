@@ -14,7 +14,9 @@ import torch
 from interpctf.lab import metrics as M
 from interpctf.lab.config import SAEConfig
 from interpctf.lab.tasks.base import TaskBudget, Task
+from interpctf.errors import InterpctfError
 from interpctf.lab.tasks.lm_data import LAYER, LMData
+from interpctf.lab.tasks.lm_options import LMOptions, corpus_lines, load_model
 
 # Top activations per latent for purity. Each subject occurs about 10 times in the 1,000 validation documents,
 # so a latent for one subject can still fill its top 10 with that subject. Latents firing on fewer tokens than this
@@ -48,9 +50,34 @@ they are (entity_purity).
     baseline_config = {"architecture": "topk", "width": 512, "k": 1, "lr": 3e-3, "steps": 300, "batch_size": 1024}
     reference_config = {"architecture": "topk", "width": 512, "k": 8, "lr": 3e-3, "steps": 3000, "batch_size": 1024}
     anchors = (0.9571, 0.9988)  # measured by `interpctf lab calibrate sae-lm`
+    options_model = LMOptions
 
-    def load_data(self, config: SAEConfig, cache_dir: Path) -> LMData:
-        return LMData(cache_dir, config.transcoder)
+    def load_data(self, config: SAEConfig, cache_dir: Path):
+        opts = self.options
+        if opts is None or opts.model is None:
+            return LMData(cache_dir, config.transcoder)
+        if config.transcoder:
+            raise InterpctfError("transcoder: not available with --model yet; train an SAE at the site")
+        from interpctf.lab.tasks.lm_own import OwnLMData
+
+        model, tokenizer = load_model(opts.model)
+        return OwnLMData(model, tokenizer, opts.hook, corpus_lines(opts.corpus), context=opts.context,
+                         eval_tokens=opts.eval_tokens, buffer_tokens=opts.buffer_tokens)
+
+    def sae_metadata(self):
+        opts = self.options
+        if opts is None or opts.model is None:
+            return super().sae_metadata()
+        return {"model_name": opts.model, "hook_name": opts.hook, "hook_head_index": None, "prepend_bos": False,
+                "context_size": opts.context, "dataset_path": opts.corpus}
+
+    def score(self, metrics):
+        if self.options is None or self.options.model is None:
+            return super().score(metrics)
+        # The anchors were measured on the world model; on another model the score is CE loss recovered itself.
+        if self.budget.max_l0 is not None and metrics.get("l0", 0.0) > self.budget.max_l0:
+            return 0.0, f"L0 {metrics['l0']:.1f} is over the task's bar of {self.budget.max_l0:g}"
+        return metrics[self.score_metric], None
 
     def evaluate(self, sae, data: LMData, split: str):
         s = data.split(split)
@@ -59,7 +86,7 @@ they are (entity_purity).
             y_hat = sae.decode(codes)
         clean, ablated = data.reference_logits(split)
         spliced = data.logits_with(split, lambda x: sae.decode(sae.encode(x)))
-        tokens, entity = s.extras["token"], s.extras["entity"]
+        tokens, entity = s.extras["token"], s.extras.get("entity")
         ce_clean, ce_ablated, ce_spliced = (M.cross_entropy(lg, tokens) for lg in (clean, ablated, spliced))
         metrics = {
             "ce_loss_recovered": M.loss_recovered(ce_clean, ce_ablated, ce_spliced),
@@ -67,10 +94,12 @@ they are (entity_purity).
             "l0": M.l0(codes),
             "explained_variance": M.explained_variance(s.y, y_hat),
             "dead_fraction": M.dead_fraction(codes),
-            "relation_purity": M.class_purity(codes, s.extras["relation"], PURITY_TOP_N, min_active=PURITY_TOP_N),
-            "entity_purity": M.class_purity(codes[torch.from_numpy(entity)], tokens[entity], PURITY_TOP_N,
-                                            min_active=PURITY_TOP_N),
             "ce_clean": ce_clean,
             "ce_spliced": ce_spliced,
         }
+        if "relation" in s.extras:  # the world model's ground truth; another model's corpus has none
+            metrics["relation_purity"] = M.class_purity(codes, s.extras["relation"], PURITY_TOP_N,
+                                                        min_active=PURITY_TOP_N)
+            metrics["entity_purity"] = M.class_purity(codes[torch.from_numpy(entity)], tokens[entity], PURITY_TOP_N,
+                                                      min_active=PURITY_TOP_N)
         return metrics, {"firing_counts": M.firing_counts(codes)}

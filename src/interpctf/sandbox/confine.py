@@ -1,0 +1,51 @@
+"""What a profile job's process does to itself first, before any untrusted code runs: drop to its fresh uid for
+good and set its per-process limits. A leaf module (stdlib only), so a sandbox can mount it alone."""
+
+from __future__ import annotations
+
+import os
+
+
+def confine(uid: int, *, cpu_seconds: float, memory_bytes: int, processes: int, file_bytes: int) -> None:
+    """Become ``uid`` (when bubblewrap ran privileged) and set RLIMIT_CORE/CPU/AS/NPROC/FSIZE/NOFILE."""
+    import resource
+    import signal
+
+    if os.getuid() == 0:  # privileged bubblewrap (the host runs as root): become a fresh unprivileged uid
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        try:
+            os.setuid(0)
+        except PermissionError:
+            pass
+        else:
+            os._exit(72)  # regaining root must be impossible
+    cpu = max(1, int(-(-cpu_seconds // 1)))
+    for limit, soft, hard in (
+        (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_CPU, cpu, cpu + 1),  # SIGXCPU at the soft limit, SIGKILL one second later
+        (resource.RLIMIT_AS, memory_bytes, memory_bytes),
+        (resource.RLIMIT_NPROC, processes, processes),
+        (resource.RLIMIT_FSIZE, file_bytes, file_bytes),
+        (resource.RLIMIT_NOFILE, 1024, 1024),
+    ):
+        resource.setrlimit(limit, (soft, hard))
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it; dying tells the host "file too large"
+
+
+def exit_when_the_host_goes() -> None:
+    """The host holds our stdin open until it is done with us: EOF means it died. As pid 1 of the sandbox's pid
+    namespace we ignore the parent-death signal, so this thread is what ends the job (and, pid 1 exiting, every
+    process of the namespace) when the host dies. Started before any untrusted code, blocked in read() already."""
+    import threading
+
+    def watch() -> None:
+        try:
+            while os.read(0, 4096):
+                pass
+        except OSError:
+            pass
+        os._exit(75)
+
+    threading.Thread(target=watch, name="host-watch", daemon=True).start()
