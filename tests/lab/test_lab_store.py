@@ -1,6 +1,8 @@
 """The runs store round trip, and test metrics written once."""
 
-from interpctf.lab.store import RunStore, runs_dir
+import sqlite3
+
+from interpctf.lab.store import RunStore, board_name, runs_dir
 
 
 def test_round_trip(tmp_path):
@@ -38,10 +40,6 @@ def test_location_from_env(monkeypatch, tmp_path):
 
 
 def test_a_failed_run_keeps_its_reason_and_stays_off_the_leaderboard(tmp_path):
-    import sqlite3
-
-    from interpctf.lab.store import RunStore
-
     old = tmp_path / "old"
     old.mkdir()
     with sqlite3.connect(old / "runs.sqlite") as db:  # a store from before runs could fail: no failure column
@@ -60,3 +58,29 @@ CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, task TEXT NOT NULL, con
     steps INTEGER NOT NULL, duration_s REAL NOT NULL, package_version TEXT NOT NULL, git_commit TEXT,
     artifacts_path TEXT NOT NULL, created_at REAL NOT NULL, test_metrics TEXT, test_score REAL, submitted_at REAL);
 """
+
+
+def test_runs_with_other_task_options_have_a_leaderboard_of_their_own(tmp_path):
+    """sae-lm on another model scores CE recovered on that model: it must not outrank or hide the shipped task's runs."""
+    store = RunStore(tmp_path)
+    own = board_name({"model": "/models/pythia", "hook": "blocks.3.hook_resid_post", "corpus": None})
+    assert own == board_name({"hook": "blocks.3.hook_resid_post", "model": "/models/pythia"}) != ""
+    assert board_name({"model": None, "hook": None}) == ""
+    shipped = store.reserve("sae-lm", {"a": 1}, "h", 0, "v", None)
+    other = store.reserve("sae-lm", {"a": 1}, "h", 0, "v", None, own)
+    for run_id, score in ((shipped, 0.5), (other, 0.99)):
+        store.complete(run_id, metrics={}, score=score, score_note=None, stopped=None, steps=1, duration_s=1.0,
+                       artifacts_path=str(tmp_path / str(run_id)))
+    assert [r.id for r in store.list("sae-lm")] == [shipped]
+    assert [r.id for r in store.list("sae-lm", own)] == [other]
+    assert {r.id for r in store.list("sae-lm", None)} == {shipped, other}
+    assert store.get(other).board == own
+
+
+def test_a_store_from_before_task_options_gains_the_board_column(tmp_path):
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        db.executescript(_SCHEMA_WITHOUT_FAILURE)
+        db.execute("INSERT INTO runs (task, config, config_hash, seed, metrics, steps, duration_s, package_version,"
+                   " artifacts_path, created_at, score) VALUES ('sae-toy', '{}', 'h', 0, '{}', 1, 1, 'v', '/x', 0, 0.7)")
+    (old,) = RunStore(tmp_path).list("sae-toy")
+    assert old.board == "" and old.score == 0.7

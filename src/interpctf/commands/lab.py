@@ -64,6 +64,12 @@ def task(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
     c.print("default config:", info["default_config"])
 
 
+# sae-lm's task options; runs with other options than the shipped ones have a leaderboard of their own.
+ModelOption = typer.Option(None, "--model", help="sae-lm: a Hugging Face causal LM id or folder")
+HookOption = typer.Option(None, "--hook", help="sae-lm: a site, e.g. blocks.6.hook_resid_post")
+CorpusOption = typer.Option(None, "--corpus", help="sae-lm: a text file or a datasets name")
+
+
 @app.command("run")
 def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", help="YAML config over the default"),
             seed: Optional[int] = typer.Option(None, "--seed"), as_json: bool = typer.Option(False, "--json"),
@@ -71,10 +77,8 @@ def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", h
             max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="lower the time budget"),
             code: Optional[Path] = typer.Option(None, "--code", help="a Python module defining the SAE (a subclass "
                                                 "of interpctf.lab.saes.custom.CustomSAE), trained in the sandbox"),
-            model: Optional[str] = typer.Option(None, "--model", help="sae-lm: a Hugging Face causal LM id or folder"),
-            hook: Optional[str] = typer.Option(None, "--hook", help="sae-lm: a site, e.g. blocks.6.hook_resid_post"),
-            corpus: Optional[str] = typer.Option(None, "--corpus", help="sae-lm: a text file or a datasets name"))\
-        -> None:
+            model: Optional[str] = ModelOption, hook: Optional[str] = HookOption,
+            corpus: Optional[str] = CorpusOption) -> None:
     """Train one SAE on TASK and print its validation metrics (the run is recorded; a code run that fails is
     recorded as failed, with its one-line reason)."""
     from interpctf import lab
@@ -105,20 +109,23 @@ def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", h
 
 @app.command()
 def runs(task: str, runs_dir: Optional[Path] = RunsDir, limit: int = typer.Option(20, "--limit"),
-         as_json: bool = typer.Option(False, "--json")) -> None:
-    """Leaderboard of TASK's runs, best validation score first."""
-    from interpctf.lab.store import RunStore
+         as_json: bool = typer.Option(False, "--json"), model: Optional[str] = ModelOption,
+         hook: Optional[str] = HookOption, corpus: Optional[str] = CorpusOption) -> None:
+    """Leaderboard of TASK's runs, best validation score first (with --model/--hook/--corpus: of the runs made
+    with those options, which are scored apart)."""
+    from interpctf.lab.store import RunStore, board_name
     from interpctf.lab.tasks import get_task
 
     t = get_task(task)
-    records = RunStore(runs_dir).list(task)[:limit]
+    board = board_name({"model": model, "hook": hook, "corpus": corpus})
+    records = RunStore(runs_dir).list(task, board)[:limit]
     if as_json:
         typer.echo(json.dumps([{"run_id": r.id, "score": r.score, "test_score": r.test_score, **r.metrics,
                                 "architecture": r.config["architecture"], "config_hash": r.config_hash}
                                for r in records]))
         return
     cols = ["run", "arch", "score", *(_SHORT.get(m, m) for m in t.metric_names), "test", "s", "note"]
-    table = Table(*cols, title=f"{task} leaderboard (validation; test once submitted)")
+    table = Table(*cols, title=f"{task}{' ' + board if board else ''} leaderboard (validation; test once submitted)")
     for r in records:
         note = ", ".join(n for n, on in (("budget", r.stopped), ("over L0", r.score_note)) if on)
         table.add_row(str(r.id), r.config["architecture"], _fmt(r.score),
@@ -126,7 +133,7 @@ def runs(task: str, runs_dir: Optional[Path] = RunsDir, limit: int = typer.Optio
                       "-" if r.test_score is None else _fmt(r.test_score), f"{r.duration_s:.0f}", note)
     out = _out()
     out.print(table)
-    for r in RunStore(runs_dir).failed(task)[:limit]:  # on no leaderboard, but not hidden
+    for r in RunStore(runs_dir).failed(task, board)[:limit]:  # on no leaderboard, but not hidden
         out.print(f"run {r.id} failed: {r.failure}")
 
 

@@ -14,7 +14,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from interpctf.catalogue import check_problem_ids
 from interpctf.errors import InterpctfError
 from interpctf.registry import registry
 
@@ -63,6 +62,10 @@ class SAEConfig(BaseModel):
     @field_validator("problems")
     @classmethod
     def _known_problems(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            return value
+        # Imported here: the sandboxed code runs import this module with only the training files mounted.
+        from interpctf.catalogue import check_problem_ids
         return tuple(check_problem_ids(list(value)))
 
     @model_validator(mode="after")

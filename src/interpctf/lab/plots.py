@@ -84,7 +84,7 @@ def dead_latent_plot(firing_counts: np.ndarray, n_samples: int, run_id: int, pat
 def write_plots(store, run_id: int) -> list[Path]:
     rec = store.get(run_id)
     out = Path(rec.artifacts_path)
-    runs = store.list(rec.task)
+    runs = store.list(rec.task, rec.board)
     try:
         arrays = np.load(out / "val_arrays.npz")
         counts, n = arrays["firing_counts"], int(arrays["n_samples"])

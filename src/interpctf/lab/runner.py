@@ -18,7 +18,7 @@ from interpctf.errors import InterpctfError
 from interpctf.lab.code.host import CodeRunFailed, encode_code, load_code_sae, read_code, save_code_sae, train_code
 from interpctf.lab.config import SAEConfig, load_config_file
 from interpctf.lab.saelens_io import load_sae, save_sae
-from interpctf.lab.store import RunStore
+from interpctf.lab.store import RunStore, board_name
 from interpctf.lab.tasks import get_task
 from interpctf.lab.train import ProgressFn, train
 
@@ -104,8 +104,8 @@ def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None
     if max_seconds is not None:
         budget = budget.model_copy(update={"max_seconds": min(max_seconds, budget.max_seconds)})
     store = RunStore(runs_dir)
-    run_id = store.reserve(task, cfg.model_dump(mode="json"), cfg.hash(), cfg.seed, __version__, git_commit()) \
-        if record else None
+    run_id = store.reserve(task, cfg.model_dump(mode="json"), cfg.hash(), cfg.seed, __version__, git_commit(),
+                           board_name(task_options)) if record else None
     try:
         with _threads(threads):
             data = t.load_data(cfg, store.root / "cache")

@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS runs (
     test_metrics TEXT,
     test_score REAL,
     submitted_at REAL,
-    failure TEXT
+    failure TEXT,
+    board TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS runs_task ON runs(task);
 """
@@ -48,6 +49,12 @@ CREATE INDEX IF NOT EXISTS runs_task ON runs(task);
 
 class UnknownRun(InterpctfError):
     pass
+
+
+def board_name(task_options: dict[str, Any] | None) -> str:
+    """The leaderboard a run with these task options belongs to: '' for none, else their canonical JSON."""
+    options = {k: v for k, v in (task_options or {}).items() if v is not None}
+    return json.dumps(options, sort_keys=True, separators=(",", ":")) if options else ""
 
 
 def runs_dir(path: str | Path | None = None) -> Path:
@@ -76,6 +83,9 @@ class RunRecord:
     test_score: float | None
     submitted_at: float | None
     failure: str | None = None  # why a run failed (it then has no artifacts and is on no leaderboard)
+    # The task's own options as canonical JSON ('' for the task as shipped). Runs on different options (sae-lm on
+    # another model or site) are scored differently and never share a leaderboard.
+    board: str = ""
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "RunRecord":
@@ -93,8 +103,11 @@ class RunStore:
         self._use_wal()
         with self._connect() as db:
             db.executescript(_SCHEMA)
-            if "failure" not in {r[1] for r in db.execute("PRAGMA table_info(runs)")}:  # a store from before
+            columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
+            if "failure" not in columns:  # a store from before failed runs were recorded
                 db.execute("ALTER TABLE runs ADD COLUMN failure TEXT")
+            if "board" not in columns:  # a store from before task options
+                db.execute("ALTER TABLE runs ADD COLUMN board TEXT NOT NULL DEFAULT ''")
 
     def _use_wal(self) -> None:
         """Switch the file to WAL once. Switching takes an exclusive lock that ignores the busy timeout, so
@@ -125,13 +138,14 @@ class RunStore:
         return self.root / "artifacts" / f"run-{run_id:05d}"
 
     def reserve(self, task: str, config: dict[str, Any], config_hash: str, seed: int, version: str,
-                git_commit: str | None) -> int:
+                git_commit: str | None, board: str = "") -> int:
         """Insert a placeholder row to get the run's id before its artifacts are written."""
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO runs (task, config, config_hash, seed, metrics, steps, duration_s, package_version,"
-                " git_commit, artifacts_path, created_at) VALUES (?, ?, ?, ?, '{}', 0, 0, ?, ?, '', ?)",
-                (task, json.dumps(config, sort_keys=True), config_hash, seed, version, git_commit, time.time()))
+                " git_commit, artifacts_path, created_at, board) VALUES (?, ?, ?, ?, '{}', 0, 0, ?, ?, '', ?, ?)",
+                (task, json.dumps(config, sort_keys=True), config_hash, seed, version, git_commit, time.time(),
+                 board))
             return int(cur.lastrowid)
 
     def complete(self, run_id: int, *, metrics: dict[str, float], score: float | None, score_note: str | None,
@@ -147,14 +161,21 @@ class RunStore:
             db.execute("UPDATE runs SET failure=?, duration_s=? WHERE id=? AND artifacts_path=''",
                        (reason[:500], duration_s, run_id))
 
-    def failed(self, task: str | None = None) -> list[RunRecord]:
-        """Failed runs, newest first."""
-        query, args = "SELECT * FROM runs WHERE failure IS NOT NULL", ()
-        if task:
-            query, args = query + " AND task=?", (task,)
+    def failed(self, task: str | None = None, board: str | None = "") -> list[RunRecord]:
+        """Failed runs, newest first (of ``board``; None: of every board)."""
+        query, args = self._where("failure IS NOT NULL", task, board)
         with self._connect() as db:
             rows = db.execute(query + " ORDER BY id DESC", args).fetchall()
         return [RunRecord.from_row(r) for r in rows]
+
+    @staticmethod
+    def _where(condition: str, task: str | None, board: str | None) -> tuple[str, tuple]:
+        query, args = f"SELECT * FROM runs WHERE {condition}", ()
+        if task:
+            query, args = query + " AND task=?", (*args, task)
+        if board is not None:
+            query, args = query + " AND board=?", (*args, board)
+        return query, args
 
     def delete(self, run_id: int) -> None:
         with self._connect() as db:
@@ -175,13 +196,10 @@ class RunStore:
             raise UnknownRun(f"no run {run_id} in {self.path}; list runs with `interpctf lab runs TASK`")
         return RunRecord.from_row(row)
 
-    def list(self, task: str | None = None) -> list[RunRecord]:
-        """Completed runs, best validation score first."""
-        query = "SELECT * FROM runs WHERE artifacts_path != ''"
-        args: tuple = ()
-        if task:
-            query += " AND task=?"
-            args = (task,)
+    def list(self, task: str | None = None, board: str | None = "") -> list[RunRecord]:
+        """Completed runs, best validation score first: by default those of the tasks as shipped (``board`` ''),
+        one leaderboard per task and options; ``board=None`` lists every board."""
+        query, args = self._where("artifacts_path != ''", task, board)
         with self._connect() as db:
             rows = db.execute(query + " ORDER BY score IS NULL, score DESC, id", args).fetchall()
         return [RunRecord.from_row(r) for r in rows]
