@@ -49,14 +49,17 @@ def map_search(challenge: Challenge) -> AnswerFile:
 
 
 def all_sites(public: CompiledPublic) -> list[SiteClaim]:
-    return [SiteClaim(layer=layer, component="attn", head=h) for layer in range(public.n_layers)
-            for h in range(public.n_heads)] + [SiteClaim(layer=layer, component="mlp")
-                                               for layer in range(public.n_layers)]
+    """Every site in the order the model computes them (a layer's heads, then its MLP)."""
+    return [site for layer in range(public.n_layers) for site in
+            [*(SiteClaim(layer=layer, component="attn", head=h) for h in range(public.n_heads)),
+             SiteClaim(layer=layer, component="mlp")]]
 
 
 def propose_sites(challenge: Challenge, program: str, names: list[str], n_pairs: int = 200,
                   seed: int = 0) -> dict[str, SiteClaim]:
-    """For each variable of ``program`` the whole site (no subspace) with the highest IIA."""
+    """For each variable of ``program`` the whole site (no subspace) with the highest IIA, the earliest on ties.
+
+    Ties are real: a variable read by one block only is interchanged as well at that reader's output."""
     public = challenge.public_as(CompiledPublic)
     model, layout = model_of(challenge), Layout(public.vocab, public.output_values, public.max_seq_len)
     best: dict[str, tuple[float, SiteClaim]] = {}
