@@ -131,10 +131,26 @@ def test_uncompilable_program_is_one_line():
 
     recipe = get_kind("compiled").recipe_model.model_validate({**SORT, "program": (
         "from tracr.rasp import rasp\n"
-        "program = rasp.Aggregate(rasp.Select(rasp.tokens, rasp.tokens, rasp.Comparison.LT), rasp.tokens)\n")})
-    with pytest.raises(BadRecipe) as err:
+        "both = rasp.Select(rasp.tokens, rasp.tokens, rasp.Comparison.EQ) & "
+        "rasp.Select(rasp.indices, rasp.tokens, rasp.Comparison.LT)\n"
+        "program = rasp.SelectorWidth(both)\n")})
+    with pytest.raises(BadRecipe, match="Tracr cannot compile") as err:
         compile_recipe(recipe)
-    assert "\n" not in str(err.value) and str(err.value).startswith("program:")
+    assert "\n" not in str(err.value)
+
+
+def test_forge_fails_where_the_model_and_program_disagree(tmp_path):
+    """A categorical Aggregate that selects several tokens compiles, but the program is undefined there (its
+    mean is not a token) and Tracr's model outputs something: the exhaustive check refuses it in one line."""
+    from interpctf.forge import forge
+    from interpctf.kinds import get_kind
+
+    recipe = get_kind("compiled").recipe_model.model_validate({**SORT, "max_seq_len": 3, "program": (
+        "from tracr.rasp import rasp\n"
+        "program = rasp.Aggregate(rasp.Select(rasp.tokens, rasp.tokens, rasp.Comparison.LT), rasp.tokens)\n")})
+    with pytest.raises(BadRecipe, match="disagrees with the RASP program") as err:
+        forge(recipe, tmp_path / "out", "bad", run_baselines=False)
+    assert "\n" not in str(err.value)
 
 
 def test_distil_is_refused_in_one_line():
