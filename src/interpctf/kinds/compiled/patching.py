@@ -8,7 +8,7 @@ hypothesis predicts.
 """
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ def projector(basis: list[list[float]] | np.ndarray | None, d_model: int) -> tor
 
 
 @contextmanager
-def _hooked(module: torch.nn.Module, fn) -> Iterator[None]:
+def _hooked(module: torch.nn.Module, fn: Callable[..., Any]) -> Iterator[None]:
     handle = module.register_forward_hook(fn)
     try:
         yield

@@ -10,7 +10,7 @@ the base tokens with variable i's value taken from the source run (the interchan
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -104,7 +104,7 @@ class Run:
 
 
 def run_groups(layout: Layout, source: str, names: list[str], hooked: bool,
-               groups: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> tuple[list[np.ndarray], Run]:
+               groups: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]]) -> tuple[list[np.ndarray], Run]:
     """Outputs for groups of same-length inputs ``(var, base, source)`` in one sandbox run: the program's own
     outputs where ``var`` is -1, its predictions under intervention on ``names[var]`` elsewhere."""
     from interpctf.sandbox import Limits, map_function  # imported late: the sandbox starts processes
