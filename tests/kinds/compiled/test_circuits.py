@@ -160,3 +160,11 @@ def test_distil_is_refused_in_one_line():
 
     with pytest.raises(ValidationError, match="not supported yet"):
         get_kind("compiled").recipe_model.model_validate({**SORT, "distil": True})
+
+
+def test_intake_accepts_the_forged_model_and_counts_its_parameters(sort):
+    from interpctf.intake.models import check_models
+
+    kind, ch = sort
+    model = __import__("interpctf").load(ch.bundle_dir)
+    assert check_models(ch.bundle_dir, "compiled") == sum(p.numel() for p in model.parameters())
