@@ -102,7 +102,7 @@ def test_patching_solver_finds_the_sites_given_the_program(sort):
 
     kind, ch = sort
     program, variables = truth(kind, ch)
-    proposed = propose_sites(ch, program, list(variables), n_pairs=100)
+    proposed = propose_sites(ch, program, list(variables), n_pairs=50)
     # Sites tie where a variable has one reader (the sort key's reader, target_pos's attention): the solver
     # answers the earliest, so the property is that its sites are causally faithful, not that they are Tracr's.
     g = grade(kind, ch, program, {k: v.model_dump(exclude_none=True) for k, v in proposed.items()})

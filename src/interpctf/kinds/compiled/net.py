@@ -51,15 +51,18 @@ class Attention(nn.Module):
         self.hook_result = Hook()  # [batch, pos, head, d_model]: each head's write into the residual stream
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        q = torch.einsum("btd,hde->bhte", x, self.W_Q)
-        k = torch.einsum("btd,hde->bhte", x, self.W_K)
-        v = torch.einsum("btd,hde->bhte", x, self.W_V)
-        scores = torch.einsum("bhqe,bhke->bhqk", q, k) * self.scale
+        b, t, d = x.shape
+        h, e = self.W_Q.shape[0], self.W_Q.shape[2]
+        # one matmul for all heads' queries, keys and values: several times faster than per-head einsums
+        w = torch.cat([self.W_Q, self.W_K, self.W_V], 0).permute(1, 0, 2).reshape(d, 3 * h * e)
+        q, k, v = (x @ w).view(b, t, 3, h, e).permute(2, 0, 3, 1, 4)  # each [b, h, t, e]
+        scores = (q @ k.transpose(-1, -2)) * self.scale
         if self.causal:
-            t = x.shape[1]
             mask = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
             scores = scores.masked_fill(~mask, -1e30)
-        z = torch.einsum("bhqk,bhke->bqhe", scores.softmax(-1), v)
+        z = (scores.softmax(-1) @ v).transpose(1, 2)  # [b, t, h, e]
+        if not self.hook_result._forward_hooks:  # nobody looks at the heads one by one: write them at once
+            return z.reshape(b, t, h * e) @ self.W_O.reshape(h * e, d)
         result = self.hook_result(torch.einsum("bqhe,hed->bqhd", z, self.W_O))
         return result.sum(2)
 
