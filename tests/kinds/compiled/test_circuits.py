@@ -168,3 +168,22 @@ def test_intake_accepts_the_forged_model_and_counts_its_parameters(sort):
     kind, ch = sort
     model = __import__("interpctf").load(ch.bundle_dir)
     assert check_models(ch.bundle_dir, "compiled") == sum(p.numel() for p in model.parameters())
+
+
+def test_transformer_bridge_loads_the_model_with_the_same_outputs(sort):
+    """TransformerLens 4 has no HookedTransformer; its native TransformerBridge takes the weights as they are."""
+    pytest.importorskip("transformer_lens")
+    import interpctf
+    import torch
+
+    from interpctf.kinds.compiled.check import all_inputs
+    from interpctf.kinds.compiled.lens import to_bridge
+
+    kind, ch = sort
+    model = interpctf.load(ch.bundle_dir)
+    bridge = to_bridge(model)
+    ids = model.with_bos(torch.from_numpy(next(all_inputs(4, 4))))
+    with torch.no_grad():
+        ours, theirs = model(ids), bridge(ids)
+    assert torch.equal(ours[:, 1:].argmax(-1), theirs[:, 1:].argmax(-1))
+    assert torch.allclose(ours, theirs, rtol=1e-4, atol=1e-3 * float(ours.abs().max()))

@@ -18,10 +18,14 @@ print(model(ids)[:, 1:].argmax(-1))  # indices into the output values
 ```
 
 Every block's write into the residual stream passes through a hook module: `model.blocks[l].attn.hook_result`
-(shape [batch, pos, head, d_model]) and `model.blocks[l].mlp.hook_out` ([batch, pos, d_model]). TransformerLens
-4 has no `HookedTransformer` and its `TransformerBridge` needs a Hugging Face architecture, which a model without
-LayerNorm and with bidirectional attention of this shape is not; the weights use its parameter names
-(`blocks.0.attn.W_Q` [heads, d_model, d_head], ...), so they read into your own code directly.
+(shape [batch, pos, head, d_model]) and `model.blocks[l].mlp.hook_out` ([batch, pos, d_model]). The weights
+carry TransformerLens's names and shapes (`blocks.0.attn.W_Q` [heads, d_model, d_head], ...). TransformerLens 4
+has no `HookedTransformer`; its native `TransformerBridge` (no LayerNorm, bidirectional attention) loads them:
+
+```python
+from interpctf.kinds.compiled.lens import to_bridge
+bridge = to_bridge(model)  # same logits; run_with_cache, hook_z, hook_mlp_out, ...
+```
 
 ## Answers
 
