@@ -30,9 +30,11 @@ def all_inputs(n_vocab: int, length: int, chunk: int = CHUNK) -> Iterator[np.nda
 
 @torch.no_grad()
 def model_outputs(model: CompiledTransformer, ids: np.ndarray) -> np.ndarray:
-    """Indices into the output values, [batch, n], for vocabulary-index inputs [batch, n]."""
-    logits = model(model.with_bos(torch.from_numpy(ids)))
-    return logits[:, 1:].argmax(-1).numpy()
+    """Indices into the output values, [batch, n], for vocabulary-index inputs [batch, n] (in chunks: a whole
+    length's inputs at once would hold gigabytes of activations)."""
+    outs = [model(model.with_bos(torch.from_numpy(ids[i:i + CHUNK])))[:, 1:].argmax(-1).numpy()
+            for i in range(0, len(ids), CHUNK)]
+    return np.concatenate(outs) if outs else np.zeros(ids.shape, dtype=np.int64)
 
 
 def output_map(ev: BatchEvaluator, sink: str, output_values: list[Any]) -> np.ndarray:
