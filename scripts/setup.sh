@@ -27,7 +27,7 @@ if [ ! -f "$stamp" ]; then
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip
   # torch==2.13.0 (pinned in pyproject.toml) is the CPU build; it installs from this machine's wheel cache/disk.
-  .venv/bin/python -m pip install -q -e '.[server,dev,lab,agents]'
+  .venv/bin/python -m pip install -q -e '.[server,dev,lab,agents,compiled]'
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -28,6 +28,7 @@ BUILTINS: dict[Group, dict[str, str]] = {
         "labelfn": "interpctf.kinds.labelfn.kind:LabelFnKind",
         "trojan": "interpctf.kinds.trojan.kind:TrojanKind",
         "edit": "interpctf.kinds.edit.kind:EditKind",
+        "compiled": "interpctf.kinds.compiled.kind:CompiledKind",
     },
     "solvers": {
         "reference": "interpctf.solvers.anchors:REFERENCE",

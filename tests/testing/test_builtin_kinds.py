@@ -35,7 +35,10 @@ TestTrojan = kind_contract("trojan", marks=[pytest.mark.slow], solving_baselines
 # for the forge, in case this class is the first to need the world model on a slow machine.
 TestEdit = kind_contract("edit", query=_edit_query, marks=[pytest.mark.timeout(3600)])
 
-CONTRACTS = {TestLabelfn.kind_name, TestTrojan.kind_name, TestEdit.kind_name}
+# The compiled kind forges its reference histogram in about 15 s (Tracr's jax compile is most of it); no querier.
+TestCompiled = kind_contract("compiled")
+
+CONTRACTS = {TestLabelfn.kind_name, TestTrojan.kind_name, TestEdit.kind_name, TestCompiled.kind_name}
 
 
 def test_every_builtin_kind_has_a_contract_here():

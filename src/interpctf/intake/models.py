@@ -101,12 +101,31 @@ class TrojanCNNConfig(_Config):
         return (c * a * 9 + a) + (a * b * 9 + b) + (b * d * 9 + d) + (d * (s // 4) ** 2 * k + k)
 
 
+class CompiledTransformerConfig(_Config):
+    """``compiled-transformer`` (interpctf.kinds.compiled.net): Tracr's layers, weights without biases."""
+
+    n_layers: int = Field(ge=1, le=64)
+    n_heads: int = Field(ge=1, le=64)
+    d_model: int = Field(ge=1, le=4096)
+    d_head: int = Field(ge=1, le=4096)
+    d_mlp: int = Field(ge=1, le=65536)
+    n_ctx: int = Field(ge=2, le=4096)
+    d_vocab: int = Field(ge=2, le=65536)
+    d_vocab_out: int = Field(ge=1, le=65536)
+
+    def params(self) -> int:
+        d = self.d_model
+        block = 4 * self.n_heads * d * self.d_head + 2 * d * self.d_mlp
+        return self.d_vocab * d + self.n_ctx * d + self.n_layers * block + d * self.d_vocab_out
+
+
 FAMILIES: dict[str, type[_Config]] = {"pairs-transformer": GPT2Config, "world-gpt": GPT2Config,
                                       "digits-cnn": DigitsConfig, "mnist-cnn": MnistConfig,
-                                      "trojan-cnn": TrojanCNNConfig}
+                                      "trojan-cnn": TrojanCNNConfig, "compiled-transformer": CompiledTransformerConfig}
 # the families each kind publishes; a proposal of that kind may carry nothing else
 KIND_FAMILIES: dict[str, tuple[str, ...]] = {"labelfn": ("pairs-transformer", "digits-cnn", "mnist-cnn"),
-                                             "trojan": ("trojan-cnn",), "edit": ("world-gpt",)}
+                                             "trojan": ("trojan-cnn",), "edit": ("world-gpt",),
+                                             "compiled": ("compiled-transformer",)}
 
 
 def _read_config(path: Path) -> dict:
