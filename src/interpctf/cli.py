@@ -24,6 +24,7 @@ _COMMAND_GROUPS: list[tuple[str, str | None]] = [
     ("interpctf.commands.demo", None),
     ("interpctf.commands.bench", None),
     ("interpctf.commands.doctor", None),
+    ("interpctf.commands.audit", None),
 ]
 
 for module_name, group in _COMMAND_GROUPS:
