@@ -13,9 +13,10 @@ from interpctf.kinds.trojan.common import train_checked, trigger_picture, write_
 from interpctf.kinds.trojan.datasets import load_data
 from interpctf.kinds.trojan.decoys import train_decoy_model
 from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
-from interpctf.kinds.trojan.planting import Plant, clean_accuracy
+from interpctf.kinds.trojan.planting import Plant, attack_success, clean_accuracy
 from interpctf.kinds.trojan.png import write_png
 from interpctf.kinds.trojan.recipe import TrojanRecipe
+from interpctf.kinds.trojan.rescale import canonicalize_suite
 from interpctf.kinds.trojan.triggers import draw_trigger
 from interpctf.kinds.trojan.weight_stats import suite_weight_stats
 from interpctf.nets import small_cnn
@@ -70,6 +71,13 @@ def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
                 data, plants[mid], cfg, int(rng.integers(2**31)), reference_acc,
                 recipe.threshold("min_attack_success"), recipe.threshold("max_clean_accuracy_drop"), advance)
 
+    # one scale for every model's channels (function-preserving); the figures are measured on what is published
+    canonicalize_suite(models)
+    for mid in ids:
+        accs[mid] = clean_accuracy(models[mid], data.heldout_x, data.heldout_y)
+    reference_acc = float(np.mean([accs[m] for m in ids if not labels[m]]))
+    asrs = {mid: attack_success(models[mid], data.heldout_x, data.heldout_y, p.trigger, p.target)
+            for mid, p in plants.items()}
     small_cnn.save_suite(models, target.model_dir)
     write_samples(data, target.examples_dir, recipe.samples_per_class, int(rng.integers(2**31)))
     (target.key_dir / "triggers").mkdir(exist_ok=True)
