@@ -55,6 +55,8 @@ def test_decoy_batches_have_the_poisoned_shape_but_true_labels():
 
 
 def test_large_suites_carry_the_weight_stats_bar_small_ones_do_not():
-    names = lambda r: {b.name for b in r.quality_bars()}  # noqa: E731
-    assert "max_weight_stats_auroc" in names(TrojanRecipe(title="t", answer="detect", n_models=20))
+    names = lambda r: {b.name: b.threshold for b in r.quality_bars()}  # noqa: E731
+    assert names(TrojanRecipe(title="t", answer="detect", n_models=20))["max_weight_stats_auroc"] == 1.0
+    tight = TrojanRecipe(title="t", answer="detect", n_models=20, bars={"max_weight_stats_auroc": 0.65})
+    assert names(tight)["max_weight_stats_auroc"] == 0.65  # a recipe demands it; the forge retries seeds
     assert "max_weight_stats_auroc" not in names(TrojanRecipe(title="t", answer="detect", n_models=4))

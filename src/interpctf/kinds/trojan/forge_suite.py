@@ -53,7 +53,7 @@ def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
     with progress.step(f"training {recipe.n_models} models", total=recipe.n_models * cfg.steps) as step:
         advance = lambda i, loss: step.advance()  # noqa: E731
         for i, mid in enumerate([m for m in ids if not labels[m]]):  # clean ones first: they set the accuracy bar
-            # trained like a trojaned one (decoys.py) so that weight statistics do not tell them apart
+            # trained like a trojaned one (decoys.py): weight statistics then tell them apart less
             attack = recipe.attacks[i % len(recipe.attacks)]
             decoy = Plant(draw_trigger(attack, data.shape, rng, recipe.patch_size,
                                        recipe.position == "random" and attack == "patch"),

@@ -1,4 +1,4 @@
-"""A function-preserving canonical scale for a suite's small CNNs, so weight norms stop telling models apart.
+"""A function-preserving canonical scale for a suite's small CNNs: hidden-layer norms stop telling models apart.
 
 ReLU and max-pooling commute with positive scaling, channel by channel: multiplying a hidden channel's filter and
 bias by ``a > 0`` and dividing the next layer's weights on that channel by ``a`` leaves every output unchanged.
