@@ -78,4 +78,3 @@ def test_grade_drops_careless_raters_and_ignores_attention_checks():
     assert set(grade) == {1}
     assert (grade[1].overall.right, grade[1].overall.n) == (1, 2)
     assert grade[1].per_trojan["t0"].n == 2
-
