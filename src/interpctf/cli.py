@@ -25,6 +25,7 @@ _COMMAND_GROUPS: list[tuple[str, str | None]] = [
     ("interpctf.commands.bench", None),
     ("interpctf.commands.doctor", None),
     ("interpctf.commands.problems", None),
+    ("interpctf.commands.audit", None),
 ]
 
 for module_name, group in _COMMAND_GROUPS:

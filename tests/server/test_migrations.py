@@ -54,3 +54,17 @@ def test_0003_jam_logistics_upgrades_and_downgrades(db_url):
     assert JAM_LOGISTICS_TABLES <= _tables(db_url)
     command.downgrade(cfg, "0002")
     assert not JAM_LOGISTICS_TABLES & _tables(db_url) and "jam_reviews" in _tables(db_url)
+
+
+STUDY_TABLES = {"study_submissions", "study_images", "study_answers"}
+
+
+@BOTH_DBS
+def test_0004_study_upgrades_and_downgrades(db_url):
+    cfg = _config(db_url)
+    command.upgrade(cfg, "0003")
+    assert not STUDY_TABLES & _tables(db_url) and "jam_ideas" in _tables(db_url)
+    command.upgrade(cfg, "0004")
+    assert STUDY_TABLES <= _tables(db_url)
+    command.downgrade(cfg, "0003")
+    assert not STUDY_TABLES & _tables(db_url) and "jam_ideas" in _tables(db_url)

@@ -20,7 +20,7 @@ from interpctf.catalogue import check_problem_ids
 from interpctf.errors import BadAnswer
 from interpctf.progress import Progress
 from interpctf.schema import AnswerFile, Bar, BarError, BaselineAccess, Challenge, Grade, tighten
-from interpctf.solvers.budget import QueryMeter
+from interpctf.solvers.budget import QueryMeter, SolverBudget
 from interpctf.solvers.entry import SolverEntry
 
 
@@ -129,6 +129,9 @@ Query = Callable[[str], Any]
 Querier = Callable[[Path, QueryMeter], Query]
 """Builds a :data:`Query` over one bundle folder, spending from the meter."""
 
+HintSolver = Callable[[Path, SolverBudget, list[Any]], AnswerFile]
+"""A black-box solver given a hint's data too (arrays found in its text): the streetlight audit of hints."""
+
 
 class Kind(ABC, Generic[RecipeT, PublicT, SecretT, AnswerT]):
     name: ClassVar[str]
@@ -205,6 +208,11 @@ class Kind(ABC, Generic[RecipeT, PublicT, SecretT, AnswerT]):
     def querier(self) -> Querier | None:
         """The agent's black-box query tool for this kind's bundles; None: agents work from the bundle alone."""
         return None
+
+    def hint_solvers(self) -> dict[str, HintSolver]:
+        """Black-box solvers that can use a hint's data (an image, an input, a value): run before a hint is
+        published, to show whether it lets one solve without reading the model. None by default."""
+        return {}
 
     def card(self, challenge: Challenge) -> str:
         """Kind-specific markdown for the challenge card: how to load the model, what to answer."""

@@ -43,7 +43,7 @@ class AccountSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     password: str = Field(min_length=8)
-    role: Literal["admin", "participant", "judge"] = "admin"
+    role: Literal["admin", "participant", "judge", "rater"] = "admin"
 
 
 class EventSpec(BaseModel):

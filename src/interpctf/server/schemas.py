@@ -46,7 +46,7 @@ class AwardIn(_In):
 
 
 class RoleIn(_In):
-    role: Literal["admin", "participant", "judge"]
+    role: Literal["admin", "participant", "judge", "rater"]
 
 
 class UserOut(BaseModel):

@@ -4,7 +4,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from interpctf.kinds.base import Baseline, Forged, ForgeTarget, Kind, Querier
+from interpctf.kinds.base import Baseline, Forged, ForgeTarget, HintSolver, Kind, Querier
 from interpctf.kinds.labelfn.answer import LabelFnAnswer, parse_program
 from interpctf.kinds.labelfn.baselines import BASELINES
 from interpctf.kinds.labelfn.card import card_text, write_examples
@@ -16,7 +16,7 @@ from interpctf.kinds.labelfn.probes import Probes
 from interpctf.kinds.labelfn.querier import labelfn_querier
 from interpctf.kinds.labelfn.recipe import LabelFnRecipe
 from interpctf.kinds.labelfn.rule import apply_rule, compile_rule, materialize
-from interpctf.kinds.labelfn.solvers.solver import RULESEARCH
+from interpctf.kinds.labelfn.solvers.solver import RULESEARCH, rulesearch_with_hints
 from interpctf.progress import Progress
 from interpctf.schema import AnswerFile, Challenge, Grade
 from interpctf.solvers.entry import SolverEntry
@@ -99,6 +99,9 @@ class LabelFnKind(Kind[LabelFnRecipe, LabelFnPublic, LabelFnSecret, LabelFnAnswe
 
     def solvers(self) -> list[SolverEntry]:
         return [RULESEARCH]
+
+    def hint_solvers(self) -> dict[str, HintSolver]:
+        return {"labelfn/rulesearch": rulesearch_with_hints}
 
     def querier(self) -> Querier:
         return labelfn_querier

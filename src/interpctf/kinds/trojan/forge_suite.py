@@ -11,11 +11,14 @@ import numpy as np
 from interpctf.kinds.base import Forged, ForgeTarget
 from interpctf.kinds.trojan.common import train_checked, trigger_picture, write_samples
 from interpctf.kinds.trojan.datasets import load_data
+from interpctf.kinds.trojan.decoys import train_decoy_model
 from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
-from interpctf.kinds.trojan.planting import Plant, clean_accuracy, train_model
+from interpctf.kinds.trojan.planting import Plant, attack_success, clean_accuracy
 from interpctf.kinds.trojan.png import write_png
 from interpctf.kinds.trojan.recipe import TrojanRecipe
+from interpctf.kinds.trojan.rescale import canonicalize_suite
 from interpctf.kinds.trojan.triggers import draw_trigger
+from interpctf.kinds.trojan.weight_stats import suite_weight_stats
 from interpctf.nets import small_cnn
 from interpctf.progress import Progress
 from interpctf.schema import AnswerFile
@@ -49,8 +52,13 @@ def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
 
     with progress.step(f"training {recipe.n_models} models", total=recipe.n_models * cfg.steps) as step:
         advance = lambda i, loss: step.advance()  # noqa: E731
-        for mid in [m for m in ids if not labels[m]]:  # clean ones first: they set the accuracy bar
-            models[mid] = train_model(data, None, cfg, int(rng.integers(2**31)), advance)
+        for i, mid in enumerate([m for m in ids if not labels[m]]):  # clean ones first: they set the accuracy bar
+            # trained like a trojaned one (decoys.py): weight statistics then tell them apart less
+            attack = recipe.attacks[i % len(recipe.attacks)]
+            decoy = Plant(draw_trigger(attack, data.shape, rng, recipe.patch_size,
+                                       recipe.position == "random" and attack == "patch"),
+                          int(rng.integers(data.num_classes)), recipe.poison_rate)
+            models[mid] = train_decoy_model(data, decoy, cfg, int(rng.integers(2**31)), advance)
             accs[mid] = clean_accuracy(models[mid], data.heldout_x, data.heldout_y)
             clean_accs.append(accs[mid])
         reference_acc = float(np.mean(clean_accs))
@@ -63,6 +71,13 @@ def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
                 data, plants[mid], cfg, int(rng.integers(2**31)), reference_acc,
                 recipe.threshold("min_attack_success"), recipe.threshold("max_clean_accuracy_drop"), advance)
 
+    # one scale for every model's channels (function-preserving); the figures are measured on what is published
+    canonicalize_suite(models)
+    for mid in ids:
+        accs[mid] = clean_accuracy(models[mid], data.heldout_x, data.heldout_y)
+    reference_acc = float(np.mean([accs[m] for m in ids if not labels[m]]))
+    asrs = {mid: attack_success(models[mid], data.heldout_x, data.heldout_y, p.trigger, p.target)
+            for mid, p in plants.items()}
     small_cnn.save_suite(models, target.model_dir)
     write_samples(data, target.examples_dir, recipe.samples_per_class, int(rng.integers(2**31)))
     (target.key_dir / "triggers").mkdir(exist_ok=True)
@@ -82,7 +97,8 @@ def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
     metrics = {"clean_reference_accuracy": reference_acc,
                "clean_accuracy_trojaned_mean": float(np.mean([accs[m] for m in trojaned])),
                "accuracy_gap_max": float(max(gaps)), "attack_success_min": float(min(asrs.values())),
-               "attack_success_mean": float(np.mean(list(asrs.values()))), "n_trojaned": float(n_trojaned)}
+               "attack_success_mean": float(np.mean(list(asrs.values()))), "n_trojaned": float(n_trojaned),
+               **suite_weight_stats(models, labels, int(rng.integers(2**31)))}
     return Forged(
         answer_format="detect",
         answer_help=f"JSON {{\"scores\": {{\"{ids[0]}\": p, ...}}}}: for each of the {len(ids)} models, the "

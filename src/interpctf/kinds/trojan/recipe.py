@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # the nets import torch; the recipe is parsed without it
 
 AnswerType = Literal["trigger", "target", "detect", "choice"]
 Attack = Literal["patch", "blended", "faint"]
+WEIGHT_STATS_MIN_MODELS = 10
 
 
 class Training(BaseModel):
@@ -50,8 +51,15 @@ class TrojanRecipe(Recipe):
         """Attack success on held-out inputs of other classes, and the clean accuracy lost against a clean twin
         trained the same way (held-out); a suite is held to its weakest trojaned model."""
         suite = self.answer == "detect"
-        return [min_bar("min_attack_success", "attack_success_min" if suite else "attack_success", 0.97),
+        bars = [min_bar("min_attack_success", "attack_success_min" if suite else "attack_success", 0.97),
                 max_bar("max_clean_accuracy_drop", "accuracy_gap_max" if suite else "accuracy_gap", 0.02)]
+        if suite and self.n_models >= WEIGHT_STATS_MIN_MODELS:
+            # what weight statistics alone reach (weight_stats.py), reported on the card; the floor is 1.0 (no
+            # constraint) because the default procedure does not yet keep it <= 0.65 on every seed (measured 0.84
+            # on trojan-detect's), so a recipe tightens it (bars: {max_weight_stats_auroc: 0.65}) to demand it.
+            # On fewer models the cross-validated figure is too noisy to hold a suite to.
+            bars.append(max_bar("max_weight_stats_auroc", "weight_stats_auroc", 1.0))
+        return bars
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrojanRecipe":

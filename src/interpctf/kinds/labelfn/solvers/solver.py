@@ -6,7 +6,9 @@ distance to a prototype image, with a pixel tree as the fallback. Labels are wei
 so its unsure (often wrong) answers count less.
 """
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -21,7 +23,7 @@ from interpctf.solvers.entry import SolverEntry
 
 # The prototype rule is kept if it explains this share of the (weighted) labels; else a pixel tree is used.
 PROTOTYPE_FIT = 0.96
-DIGITS_EXTRA_QUERIES = 5000
+DIGITS_EXTRA_QUERIES = 5000  # the digits are 8x8 images (load_digits)
 
 
 def _sample(n: int, meter: QueryMeter, seed: int = 0) -> np.ndarray:
@@ -49,10 +51,13 @@ def solve_pairs(oracle: Oracle) -> tuple[str, search.Candidate]:
     return source, best
 
 
-def solve_digits(oracle: Oracle) -> str:
+def solve_digits(oracle: Oracle, hinted: Sequence[np.ndarray] = ()) -> str:
+    """``hinted``: images a hint gives away; they join the prototype candidates (and the queried inputs)."""
     from interpctf.data.digits import augment, digit_images
 
     real = digit_images()
+    if hinted:
+        real = np.concatenate([np.asarray(hinted, dtype=real.dtype), real])
     extra = augment(real, DIGITS_EXTRA_QUERIES, seed=4242)
     pool = np.concatenate([real, extra])
     images = pool[_sample(len(pool), oracle.meter)]
@@ -72,6 +77,16 @@ def rulesearch(bundle_dir: Path, budget: SolverBudget) -> AnswerFile:
     else:
         source = solve_digits(oracle)
     return AnswerFile("rulesearch.py", source.encode())
+
+
+def rulesearch_with_hints(bundle_dir: Path, budget: SolverBudget, data: list[Any]) -> AnswerFile:
+    """The same search with a hint's arrays: those shaped like the challenge's images become prototype
+    candidates (pairs rules take no image, so a hint's data adds nothing the pair search does not query)."""
+    oracle = Oracle(bundle_dir, QueryMeter(budget))
+    if oracle.domain.unpack:
+        return rulesearch(bundle_dir, budget)
+    hinted = [a.reshape(8, 8) for a in (np.asarray(d, dtype=np.float64) for d in data) if a.size == 64]
+    return AnswerFile("rulesearch.py", solve_digits(oracle, hinted).encode())
 
 
 RULESEARCH = SolverEntry("labelfn/rulesearch", "labelfn", "black-box", rulesearch,
