@@ -65,7 +65,7 @@ def find_folder(data_dir: Path) -> Path | None:
 def load_cifar10(data_dir: str | None, download: bool = False) -> Cifar10:
     from interpctf.data.mnist import default_root
 
-    root = Path(data_dir) if data_dir else default_root().parent / "cifar10"
+    root = Path(data_dir).expanduser() if data_dir else default_root().parent / "cifar10"
     folder = find_folder(root)
     if folder is None and download:
         try:

@@ -7,6 +7,7 @@ saved with the weights: they are part of what the model computes.
 """
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -19,6 +20,7 @@ from torch import nn
 from interpctf.errors import BadRecipe
 from interpctf.nets.architectures import build
 from interpctf.nets.fit import Batcher, fit
+from interpctf.nets.threads import single_thread
 
 FAMILY = "trojan-classifier"
 
@@ -83,7 +85,10 @@ def train(spec: NetSpec, steps: int, batch_size: int, lr: float, weight_decay: f
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = new_model(spec, shape, num_classes)
-    fit(model, steps, batch_size, lr, weight_decay, batcher, n_train, rng, on_step, resolve_device(spec.device))
+    device = resolve_device(spec.device)
+    # on the CPU one thread: these nets' ops are too small to split, and spinning workers slow a busy machine
+    with single_thread() if device.type == "cpu" else nullcontext():
+        fit(model, steps, batch_size, lr, weight_decay, batcher, n_train, rng, on_step, device)
     return model.cpu()
 
 
