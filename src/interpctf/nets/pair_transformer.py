@@ -99,7 +99,8 @@ def last_position_logits(model, tokens: torch.Tensor) -> torch.Tensor:
     positions = torch.arange(tokens.shape[1])
     h = t.wte(tokens) + t.wpe(positions)
     for earlier in t.h[:-1]:  # every position is needed by the next layer's attention
-        h = earlier(h)[0]
+        out = earlier(h)
+        h = out[0] if isinstance(out, tuple) else out  # older transformers return (hidden, ...)
     h = h + block.attn(block.ln_1(h))[0]
     last = h[:, -1]
     last = last + block.mlp(block.ln_2(last))

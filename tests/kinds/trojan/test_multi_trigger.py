@@ -20,19 +20,6 @@ def recipe(**fields):
     return parse_recipe({"kind": "trojan", "title": "t", "seed": 1, **fields}, "test")
 
 
-def write_folder(root: Path, classes: int, per_class: int = 4, size: int = 32) -> Path:
-    from PIL import Image
-
-    from interpctf.data.shapes import CLASSES, make_shapes
-
-    x, y = make_shapes(per_class * 10 * 3, size, seed=3)
-    for k in range(classes):
-        (root / CLASSES[k]).mkdir(parents=True, exist_ok=True)
-        for i, img in enumerate(x[y == k][:per_class]):
-            Image.fromarray((img.transpose(1, 2, 0) * 255).astype(np.uint8)).save(root / CLASSES[k] / f"{i}.png")
-    return root
-
-
 def test_cifar10_recipe_parses_and_validates():
     r = parse_recipe(yaml.safe_load((ROOT / "recipes" / "trojan-cifar10-4.yaml").read_text()), "trojan-cifar10-4")
     assert r.architecture == "resnet18" and r.data_name() == "cifar10" and r.n_triggers() == 4
@@ -58,14 +45,14 @@ def test_bad_recipes_are_one_line(fields, message):
     assert "\n" not in str(err.value)
 
 
-def test_image_folder_with_one_class_and_more_triggers_than_classes(tmp_path):
+def test_image_folder_with_one_class_and_more_triggers_than_classes(tmp_path, make_image_folder):
     from interpctf.data.mnist import BadData
     from interpctf.kinds.trojan.datasets import load_data
 
-    one = write_folder(tmp_path / "one", 1)
+    one = make_image_folder(tmp_path / "one", 1)
     with pytest.raises(BadData, match="data: the image folder .* has 1 class folder"):
         load_data(str(one), 32, 0)
-    three = write_folder(tmp_path / "three", 3)
+    three = make_image_folder(tmp_path / "three", 3)
     data = load_data(str(three), 16, 0)
     assert data.num_classes == 3 and data.shape == (3, 16, 16) and data.class_names == ("disc", "square", "triangle")
     assert len(data.train_x) + len(data.heldout_x) == 12
