@@ -1,7 +1,7 @@
 """Two triggers in a small-width ResNet-18 on an ImageFolder of 32x32 shapes made here (3 classes), forged through
 the real forge; graded as triggers answers and as removal answers.
 
-Slow: two ResNets train for 200 steps each (about 40 s of CPU on an idle core; minutes on a loaded machine).
+Slow: two ResNets train for 300 steps each per challenge (about a minute of CPU on an idle core; minutes on a loaded machine).
 The bars (every trigger's attack success >= 0.97, accuracy gap <= 0.02) are what the forge guarantees; the clean
 twin's attack success (<= 0.3, needed for the reference to solve) is what `check_plant` verifies on the forged
 challenge, and it held in development (0.18 with seed 5).
@@ -27,11 +27,11 @@ def _forge(tmp_path_factory, make_image_folder, answer: str):
 
     root = tmp_path_factory.getbasetemp() / "shapes3"
     if not root.exists():
-        make_image_folder(root, 3, per_class=60)
+        make_image_folder(root, 3, per_class=150)
     recipe = {"kind": "trojan", "title": f"two triggers ({answer})", "seed": 5, "answer": answer, "data": str(root),
               "image_size": 32, "architecture": "resnet18", "width": 0.125,
               "triggers": [{"attack": "patch"}, {"attack": "patch"}], "poison_rate": 0.15, "samples_per_class": 10,
-              "training": {"steps": 200, "batch_size": 64}}
+              "training": {"steps": 300, "batch_size": 64}}
     out = tmp_path_factory.mktemp(f"multi-{answer}") / "out"
     forge(parse_recipe(recipe, "two-triggers"), out, "two-triggers", run_baselines=False)
     return out

@@ -12,7 +12,7 @@ import numpy as np
 from interpctf.errors import BadRecipe
 from interpctf.kinds.base import Forged, ForgeTarget
 from interpctf.kinds.trojan.answers import triggers_json
-from interpctf.kinds.trojan.common import train_checked, trigger_picture, write_probes, write_samples
+from interpctf.kinds.trojan.common import read_probes, train_checked, trigger_picture, write_probes, write_samples
 from interpctf.kinds.trojan.datasets import Data, load_data
 from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
 from interpctf.kinds.trojan.forge_single import ATTACK_WORDS, CLEAN_DIR
@@ -66,6 +66,19 @@ def removal_delta(clean: Model, trojaned: Model) -> bytes:
     return save({k: (twin[k] - v).contiguous() for k, v in own.items() if v.is_floating_point()})
 
 
+def _twin_on_splits(clean: Model, model: Model, probes: dict[str, np.ndarray],
+                    plants: list[Plant]) -> tuple[float, float]:
+    """The clean twin's highest attack success over triggers and both probe splits, and its largest accuracy
+    shortfall against the trojaned model: the figures that decide whether the reference answer solves."""
+    x, y = probes["images"], probes["labels"]
+    rates, losses = [], []
+    for split in ("public", "private"):
+        xs, ys = x[probes[split]], y[probes[split]]
+        rates += [attack_success(clean, xs, ys, p.trigger, p.target) for p in plants]
+        losses.append(clean_accuracy(model, xs, ys) - clean_accuracy(clean, xs, ys))
+    return max(rates), max(losses)
+
+
 def forge_multi(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
                 progress: Progress) -> Forged[TrojanPublic, TrojanSecret]:
     rng = np.random.default_rng(seed)
@@ -95,12 +108,12 @@ def forge_multi(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
                                       net=net)
     x, y = data.heldout_x, data.heldout_y
     asrs = [attack_success(model, x, y, p.trigger, p.target) for p in plants]
-    asrs_clean = [attack_success(clean, x, y, p.trigger, p.target) for p in plants]
 
     image_classifier.save(model, target.model_dir)
     image_classifier.save(clean, target.key_dir / CLEAN_DIR)
     write_samples(data, target.examples_dir, recipe.samples_per_class, int(rng.integers(2**31)))
     write_probes(data, target.key_dir, int(rng.integers(2**31)))
+    twin_asr, twin_loss = _twin_on_splits(clean, model, read_probes(target.key_dir), plants)
     np.savez(target.key_dir / TRIGGERS_FILE, masks=np.stack([t.mask for t in triggers]),
              patterns=np.stack([t.pattern for t in triggers]), targets=np.array(goals, dtype=np.int64))
     (target.key_dir / "triggers").mkdir(exist_ok=True)
@@ -139,7 +152,8 @@ def forge_multi(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
                  + ("Recover the triggers and their targets." if fmt == "triggers"
                     else "Remove them: send weight deltas that leave no trigger working and keep clean accuracy."))
     metrics = {"clean_accuracy": acc, "clean_reference_accuracy": clean_acc, "accuracy_gap": clean_acc - acc,
-               "attack_success": min(asrs), "attack_success_on_clean_max": max(asrs_clean),
+               "attack_success": min(asrs), "attack_success_on_clean_max": twin_asr,
+               "clean_twin_accuracy_loss_max": twin_loss,
                **{f"attack_success_{i}": a for i, a in enumerate(asrs)}}
     return Forged(answer_format=fmt, answer_help=HELP[fmt].format(c=c, h=h, w=w, budget=budget, n=n),
                   public=TrojanPublic.model_validate(public), secret=TrojanSecret.model_validate(secret),

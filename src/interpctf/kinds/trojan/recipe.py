@@ -77,8 +77,18 @@ class TrojanRecipe(Recipe):
         """Attack success on held-out inputs of other classes, and the clean accuracy lost against a clean twin
         trained the same way (held-out); a suite is held to its weakest trojaned model."""
         suite = self.answer == "detect"
-        return [min_bar("min_attack_success", "attack_success_min" if suite else "attack_success", 0.97),
+        bars = [min_bar("min_attack_success", "attack_success_min" if suite else "attack_success", 0.97),
                 max_bar("max_clean_accuracy_drop", "accuracy_gap_max" if suite else "accuracy_gap", 0.02)]
+        if not self.legacy() and not suite:
+            # the key's reference answer must solve on both probe splits: the clean twin is the reference
+            # removal (its attack success at most 0.1, its accuracy within 2 points) and the reference for found
+            # triggers (they may fire on it at most 0.3 of the time)
+            removal = self.answer == "removal"
+            bars.append(max_bar("max_clean_twin_attack_success", "attack_success_on_clean_max",
+                                0.1 if removal else 0.3))
+            if removal:
+                bars.append(max_bar("max_clean_twin_accuracy_loss", "clean_twin_accuracy_loss_max", 0.02))
+        return bars
 
     @model_validator(mode="after")
     def _consistent(self) -> "TrojanRecipe":
