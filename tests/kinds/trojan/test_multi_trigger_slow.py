@@ -54,7 +54,9 @@ def test_bars_hold_per_trigger_and_recheck(triggers_challenge, forge_guarantees)
     key = read_key(out / "key.json")
     assert forge_guarantees(key)["min_attack_success"] >= 0.97
     assert min(key.metrics["attack_success_0"], key.metrics["attack_success_1"]) >= 0.97
-    assert all(c.met and c.source == "measured" for c in recheck_bars(ch))
+    checks = recheck_bars(ch)
+    assert all(c.met for c in checks)
+    assert {c.bar.metric for c in checks if c.source == "measured"} == {"attack_success", "accuracy_gap"}
     assert ch.manifest.public["n_triggers"] == 2 and ch.manifest.answer_format == "triggers"
 
 
