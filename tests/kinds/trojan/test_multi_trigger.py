@@ -121,3 +121,16 @@ def test_triggers_answers_parse_strictly():
         parse_triggers(AnswerFile("a.json", triggers_json([one, big])), shape, 3, budget, 2)
     with pytest.raises(BadAnswer, match=r"triggers\[0\]: 'target' must be between 0 and 2"):
         parse_triggers(AnswerFile("a.json", triggers_json([(5, one[1], one[2])])), shape, 3, budget, 2)
+
+
+@pytest.mark.parametrize("arch, width", [("resnet18", 0.125), ("resnet34", 0.0625), ("small_cnn", 0.5)])
+def test_intake_counts_the_classifiers_exactly(tmp_path, arch, width):
+    from interpctf.intake.models import ClassifierConfig, _check_weights
+    from interpctf.nets import image_classifier
+    from interpctf.nets.image_classifier import NetSpec
+
+    model = image_classifier.new_model(NetSpec(arch, width), (3, 16, 16), 5)
+    image_classifier.save(model, tmp_path / "m")
+    config = ClassifierConfig.model_validate_json((tmp_path / "m" / "config.json").read_text())
+    assert config.params() == sum(t.numel() for t in model.state_dict().values())
+    _check_weights(tmp_path / "m" / "model.safetensors", config.params())
