@@ -269,7 +269,7 @@ def test_the_families_models_pass_with_their_exact_parameter_counts(tmp_path):
     suite = {f"m{i:02d}": small_cnn.SmallCNN(3, 16, 10) for i in range(3)}
     root = _bundle_with(tmp_path / "s", lambda d: small_cnn.save_suite(suite, d))
     assert check_models(root, "trojan") == sum(p.numel() for m in suite.values() for p in m.parameters())
-    with pytest.raises(BadBundle, match="hold pairs-transformer or digits-cnn or mnist-cnn models"):
+    with pytest.raises(BadBundle, match="hold pairs-transformer or digits-cnn or mnist-cnn or image-mlp models"):
         check_models(root, "labelfn")
 
 

@@ -119,13 +119,70 @@ class CompiledTransformerConfig(_Config):
         return self.d_vocab * d + self.n_ctx * d + self.n_layers * block + d * self.d_vocab_out
 
 
+class ImageMLPConfig(_Config):
+    """``image-mlp`` (interpctf.nets.image_mlp): linear layers on the flattened image, two outputs."""
+
+    input_shape: tuple[int, int]
+    hidden_sizes: list[int] = Field(min_length=1, max_length=8)
+
+    @model_validator(mode="after")
+    def _bounded(self):
+        if not all(1 <= s <= 256 for s in self.input_shape) or not all(1 <= h <= 8192 for h in self.hidden_sizes):
+            raise ValueError("input_shape must lie in 1..256 and hidden_sizes in 1..8192")
+        return self
+
+    def params(self) -> int:
+        widths = [self.input_shape[0] * self.input_shape[1], *self.hidden_sizes, 2]
+        return sum(a * b + b for a, b in zip(widths, widths[1:]))
+
+
+def _batch_norm(c: int) -> int:
+    return 4 * c + 1  # weight, bias, running mean and variance, the batch counter (all in the weights file)
+
+
+class ClassifierConfig(_Config):
+    """``trojan-classifier`` (interpctf.nets.image_classifier): a built-in architecture (small_cnn, resnet18,
+    resnet34) at a width; counts include batch-norm statistics, which the weights file holds."""
+
+    architecture: Literal["small_cnn", "resnet18", "resnet34"]
+    width: float = Field(gt=0, le=4)
+    input_shape: tuple[int, int, int]
+    num_classes: int = Field(ge=2, le=1000)
+
+    @model_validator(mode="after")
+    def _bounded(self):
+        c, h, w = self.input_shape
+        if c not in (1, 3) or h != w or not 4 <= h <= 512:
+            raise ValueError(f"input_shape {list(self.input_shape)} is not [1 or 3, S, S] with 4 <= S <= 512")
+        return self
+
+    def params(self) -> int:
+        c, s, _ = self.input_shape
+        k = self.num_classes
+        if self.architecture == "small_cnn":
+            a, b, d = (max(1, int(round(x * self.width))) for x in (16, 32, 32))
+            return (c * a * 9 + a) + (a * b * 9 + b) + (b * d * 9 + d) + (d * (s // 4) ** 2 * k + k)
+        depths = {"resnet18": (2, 2, 2, 2), "resnet34": (3, 4, 6, 3)}[self.architecture]
+        widths = [max(1, int(round(x * self.width))) for x in (64, 128, 256, 512)]
+        total, inp = c * widths[0] * 49 + _batch_norm(widths[0]), widths[0]
+        for i, (planes, depth) in enumerate(zip(widths, depths)):
+            for j in range(depth):
+                total += inp * planes * 9 + planes * planes * 9 + 2 * _batch_norm(planes)
+                if j == 0 and (i > 0 or inp != planes):
+                    total += inp * planes + _batch_norm(planes)
+                inp = planes
+        return total + widths[3] * k + k
+
+
 FAMILIES: dict[str, type[_Config]] = {"pairs-transformer": GPT2Config, "world-gpt": GPT2Config,
                                       "digits-cnn": DigitsConfig, "mnist-cnn": MnistConfig,
-                                      "trojan-cnn": TrojanCNNConfig, "compiled-transformer": CompiledTransformerConfig}
+                                      "trojan-cnn": TrojanCNNConfig, "image-mlp": ImageMLPConfig,
+                                      "trojan-classifier": ClassifierConfig,
+                                      "compiled-transformer": CompiledTransformerConfig}
 # the families each kind publishes; a proposal of that kind may carry nothing else
-KIND_FAMILIES: dict[str, tuple[str, ...]] = {"labelfn": ("pairs-transformer", "digits-cnn", "mnist-cnn"),
-                                             "trojan": ("trojan-cnn",), "edit": ("world-gpt",),
-                                             "compiled": ("compiled-transformer",)}
+KIND_FAMILIES: dict[str, tuple[str, ...]] = {
+    "labelfn": ("pairs-transformer", "digits-cnn", "mnist-cnn", "image-mlp"),
+    "trojan": ("trojan-cnn", "trojan-classifier"), "edit": ("world-gpt",), "compiled": ("compiled-transformer",)}
 
 
 def _read_config(path: Path) -> dict:

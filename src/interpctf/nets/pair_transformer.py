@@ -36,6 +36,7 @@ class PairTransformerConfig:
     batch_size: int = 512
     label_smoothing: float = 0.0
     layer_norm: bool = True
+    n_layers: int = 1  # the 2023 model had one; more is the recipe's model.layers
 
 
 # layer_norm=False: LayerNorm(x) = (x - mean) / sqrt(var + CENTER_EPS) * sqrt(CENTER_EPS) = x - mean in float32,
@@ -48,7 +49,7 @@ def build(cfg: PairTransformerConfig, seed: int):
 
     torch.manual_seed(seed)
     config = GPT2Config(
-        vocab_size=cfg.p + 1, n_positions=3, n_embd=cfg.d_model, n_layer=1, n_head=cfg.n_heads,
+        vocab_size=cfg.p + 1, n_positions=3, n_embd=cfg.d_model, n_layer=cfg.n_layers, n_head=cfg.n_heads,
         n_inner=cfg.d_mlp, activation_function="relu", resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
         bos_token_id=cfg.p, eos_token_id=cfg.p, tie_word_embeddings=False,
         layer_norm_epsilon=1e-5 if cfg.layer_norm else CENTER_EPS,
@@ -65,8 +66,8 @@ def build(cfg: PairTransformerConfig, seed: int):
 
 
 def layer_norms(model) -> list[torch.nn.LayerNorm]:
-    block = model.transformer.h[0]
-    return [block.ln_1, block.ln_2, model.transformer.ln_f]
+    blocks = model.transformer.h
+    return [norm for block in blocks for norm in (block.ln_1, block.ln_2)] + [model.transformer.ln_f]
 
 
 def sequences(pairs: np.ndarray, p: int) -> torch.Tensor:
@@ -91,12 +92,15 @@ def predict(model, pairs: np.ndarray, p: int, batch: int = 4096) -> np.ndarray:
 def last_position_logits(model, tokens: torch.Tensor) -> torch.Tensor:
     """The logits at the last position, computing the MLP and unembedding there only.
 
-    Exactly what ``model(tokens).logits[:, -1]`` gives for a one-layer GPT-2 (the MLP acts per position), at a
-    third of the MLP cost: training spends most of its time here.
+    Exactly what ``model(tokens).logits[:, -1]`` gives (the MLP acts per position), at a third of the last
+    layer's MLP cost: training spends most of its time here.
     """
-    t, block = model.transformer, model.transformer.h[0]
+    t, block = model.transformer, model.transformer.h[-1]
     positions = torch.arange(tokens.shape[1])
     h = t.wte(tokens) + t.wpe(positions)
+    for earlier in t.h[:-1]:  # every position is needed by the next layer's attention
+        out = earlier(h)
+        h = out[0] if isinstance(out, tuple) else out  # older transformers return (hidden, ...)
     h = h + block.attn(block.ln_1(h))[0]
     last = h[:, -1]
     last = last + block.mlp(block.ln_2(last))

@@ -18,6 +18,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn import functional as F
 
+from interpctf.nets.fit import fit
+
 FAMILY = "trojan-cnn"
 
 
@@ -65,21 +67,8 @@ def train(cfg: SmallCNNConfig, shape: tuple[int, int, int], num_classes: int, ba
     rng = np.random.default_rng(seed)
     c, h, w = shape
     model = SmallCNN(c, h, num_classes, cfg.widths)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.steps, pct_start=0.15)
-    model.train()
-    for step in range(cfg.steps):
-        idx = rng.integers(n_train, size=cfg.batch_size)
-        images, labels = batcher(idx, rng)
-        x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
-        loss = F.cross_entropy(model(x), torch.from_numpy(np.asarray(labels, dtype=np.int64)))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        if on_step is not None:
-            on_step(step, loss.item())
-    return model.eval()
+    # the loop is image_classifier's; the seeding order above is unchanged, so models keep their bytes
+    return fit(model, cfg.steps, cfg.batch_size, cfg.lr, cfg.weight_decay, batcher, n_train, rng, on_step)
 
 
 @torch.no_grad()

@@ -69,7 +69,7 @@ def test_baselines_in_manifest_and_card(patch_challenge, ch):
     from interpctf.kinds.trojan.baselines import constant_answer
 
     manifest = read_manifest(patch_challenge / "bundle")
-    assert set(manifest.baselines) == {"neural_cleanse", "constant"}
+    assert set(manifest.baselines) == {"neural_cleanse", "constant", "fine_pruning"}
     assert not manifest.baselines["constant"].solved
     assert not grade_file(None, constant_answer(open_challenge(patch_challenge / "bundle")), ch).solved
     card = (patch_challenge / "bundle" / "README.md").read_text()

@@ -112,31 +112,10 @@ def parameter_shapes(model_dir: Path) -> dict[str, tuple[int, ...]]:
 def parse_revert(answer: AnswerFile, model_dir: Path) -> RevertAnswer:
     """Checked from the header first (names, dtypes, shapes, byte ranges) against the model's parameters, so
     a file declaring more than the model holds is refused before any tensor is read."""
-    from safetensors import SafetensorError
-    from safetensors.numpy import load
+    from interpctf.intake.deltas import read_deltas
 
-    if len(answer.data) > MAX_REVERT_BYTES:
-        raise BadAnswer(f"revert answer is over the {MAX_REVERT_BYTES >> 20} MiB limit")
-    header = read_safetensors_header(io.BytesIO(answer.data), len(answer.data), "revert answer")
-    if not header:
-        raise BadAnswer("revert answer holds no tensors")
-    shapes = parameter_shapes(model_dir)
-    for name, entry in header.items():
-        if name not in shapes:
-            raise BadAnswer(f"revert answer: the model has no parameter {name!r} "
-                            f"(names look like {next(iter(shapes))!r})")
-        if entry.shape != shapes[name]:
-            raise BadAnswer(f"revert answer: {name} has shape {entry.shape}, the model's is {shapes[name]}")
-        if entry.dtype not in DELTA_DTYPES:
-            raise BadAnswer(f"revert answer: {name} must be floating point (F16, F32 or F64), not {entry.dtype}")
-    try:
-        deltas = load(answer.data)
-    except (SafetensorError, ValueError, TypeError, OSError) as exc:
-        raise BadAnswer(f"revert answer is not a readable safetensors file: {one_line(exc)[:200]}") from None
-    for name, array in deltas.items():
-        if not np.isfinite(array).all():
-            raise BadAnswer(f"revert answer: {name} holds NaN or infinite values")
-    return RevertAnswer(deltas={k: np.asarray(v, dtype=np.float32) for k, v in deltas.items()})
+    return RevertAnswer(deltas=read_deltas(answer.data, parameter_shapes(model_dir), "revert answer",
+                                           MAX_REVERT_BYTES))
 
 
 def parse_edit_answer(answer: AnswerFile, model_dir: Path) -> EditAnswer:

@@ -37,7 +37,8 @@ def config_with_overrides(recipe: LabelFnRecipe, config_cls: type[Config]) -> Co
     if unknown:
         raise BadRecipe(f"training option {unknown[0]!r} does not apply to domain {recipe.domain}; "
                         f"it takes {', '.join(sorted(defaults))}")
-    return config_cls(**{**defaults, **overrides})
+    sizes = recipe.model.overrides()  # checked against the family when the recipe was parsed
+    return config_cls(**{**defaults, **overrides, **{k: v for k, v in sizes.items() if k in defaults}})
 
 
 class Domain(ABC):

@@ -17,6 +17,7 @@ class DigitsDomain(ImageDomain):
     name = "digits"
     signature = "label(image: numpy.ndarray of shape (8, 8), values 0..16) -> int"
     net_module, config_class = "interpctf.nets.digits_cnn", "DigitsCNNConfig"
+    side, scale = 8, 16.0
     augmented = 30000
     refine_rounds, refine_steps_each, candidates, hard_per_round = 2, 1000, 100000, 15000
 

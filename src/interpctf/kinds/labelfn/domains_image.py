@@ -7,6 +7,8 @@ data there (digits-l1band's held-out accuracy: ~94% without, ~96% with).
 """
 
 import importlib
+import json
+from dataclasses import replace
 from abc import abstractmethod
 from pathlib import Path
 from types import ModuleType
@@ -16,6 +18,8 @@ import numpy as np
 
 from interpctf.kinds.labelfn.domains_base import Domain, LabelFn, Model, OnStep, config_with_overrides
 from interpctf.kinds.labelfn.recipe import LabelFnRecipe
+
+MLP_MODULE, MLP_FAMILY = "interpctf.nets.image_mlp", "image-mlp"
 
 
 class ImageDomain(Domain):
@@ -27,12 +31,29 @@ class ImageDomain(Domain):
     candidates: int  # images drawn per refinement round
     hard_per_round: int  # of which the least certain are labelled and trained on
 
-    def _net(self) -> ModuleType:
+    side: int  # images are side x side
+    scale: float  # the largest pixel value (an MLP divides by it, as the CNNs do inside forward)
+
+    def _net(self, recipe: LabelFnRecipe | None = None) -> ModuleType:
         # imported when needed: torch stays out of processes that only parse answers
+        if recipe is not None and recipe.model.family_for(recipe.domain) == "mlp":
+            return importlib.import_module(MLP_MODULE)
         return importlib.import_module(self.net_module)
 
     def _config(self, recipe: LabelFnRecipe) -> Any:
-        return config_with_overrides(recipe, getattr(self._net(), self.config_class))
+        net = self._net(recipe)
+        if net.__name__ == MLP_MODULE:  # the CNN's training schedule, the MLP's shape
+            cnn = config_with_overrides(recipe, getattr(self._net(), self.config_class))
+            mlp = net.ImageMLPConfig(side=self.side, scale=self.scale, steps=cnn.steps, batch_size=cnn.batch_size,
+                                     lr=cnn.lr, weight_decay=cnn.weight_decay)
+            sizes = recipe.model.overrides()
+            return replace(mlp, **{k: v for k, v in sizes.items() if k == "hidden_sizes"})
+        return config_with_overrides(recipe, getattr(net, self.config_class))
+
+    @staticmethod
+    def _module_of(model: Model) -> ModuleType:
+        """The net file that defines ``model``'s class (the CNN or the MLP)."""
+        return importlib.import_module(type(model).__module__)
 
     @abstractmethod
     def augment(self, images: np.ndarray, n: int, seed: int) -> np.ndarray:
@@ -50,7 +71,7 @@ class ImageDomain(Domain):
               on_step: OnStep, total_steps: int) -> Model:
         from interpctf.kinds.labelfn.rule import apply_rule
 
-        net, cfg = self._net(), self._config(recipe)
+        net, cfg = self._net(recipe), self._config(recipe)
         extra = self.augment(inputs, self.augmented, seed)
         images = np.concatenate([inputs, extra])
         targets = np.concatenate([labels, apply_rule(label_fn, extra, unpack=False)])
@@ -65,10 +86,11 @@ class ImageDomain(Domain):
         return model
 
     def predict(self, model: Model, inputs: np.ndarray) -> np.ndarray:
-        return self._net().predict(model, inputs)
+        return self._module_of(model).predict(model, inputs)
 
     def save(self, model: Model, model_dir: Path) -> None:
-        self._net().save(model, model_dir)
+        self._module_of(model).save(model, model_dir)
 
     def load(self, model_dir: Path) -> Model:
-        return self._net().load(model_dir)
+        family = json.loads((Path(model_dir) / "config.json").read_text()).get("interpctf_family")
+        return importlib.import_module(MLP_MODULE if family == MLP_FAMILY else self.net_module).load(model_dir)

@@ -61,6 +61,7 @@ class MnistDomain(ImageDomain):
     name = "mnist"
     signature = "label(image: numpy.ndarray of shape (28, 28), values 0..255) -> int"
     net_module, config_class = "interpctf.nets.mnist_cnn", "MnistCNNConfig"
+    side, scale = 28, 255.0
     augmented = 20000
     refine_rounds, candidates, hard_per_round = 2, 40000, 10000  # each round trains a third of ``steps``
 

@@ -44,6 +44,7 @@ class LabelFnKind(Kind[LabelFnRecipe, LabelFnPublic, LabelFnSecret, LabelFnAnswe
         "pairs-transformer": "interpctf.nets.pair_transformer",
         "digits-cnn": "interpctf.nets.digits_cnn",
         "mnist-cnn": "interpctf.nets.mnist_cnn",
+        "image-mlp": "interpctf.nets.image_mlp",
     }
 
     def forge(self, recipe: LabelFnRecipe, variant: int, seed: int, target: ForgeTarget,

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from interpctf.bars import Bar, min_bar
 from interpctf.kinds.base import Recipe
+from interpctf.kinds.labelfn.model_spec import ModelSpec
 
 # The kind's floor on held-out accuracy: below it a model does not carry its rule well enough to be a challenge
 # (a solver could not tell the rule from the model's mistakes). Reference recipes tighten it to the 2023 bars:
@@ -37,12 +38,16 @@ class LabelFnRecipe(Recipe):
                                    description="share of the probe inputs in the public split")
     secret: str = Field(description="trusted Python source defining label(...) and optionally draw(rng, inputs)")
     training: Training = Field(default_factory=Training)
+    model: ModelSpec = Field(default_factory=ModelSpec, description="the model family and its sizes")
     data_dir: str | None = Field(default=None, max_length=4096,
                                  description="mnist: folder with the four MNIST IDX files (default: the cache)")
     download: bool = Field(default=False, description="mnist: fetch MNIST through torchvision when absent")
 
     @model_validator(mode="after")
     def _domain_fields(self) -> "LabelFnRecipe":
+        self.model.check(self.domain)
+        if self.model.layer_norm is not None and self.training.layer_norm is not None:
+            raise ValueError("model.layer_norm: set layer_norm in model or in training, not both")
         if self.domain != "mnist":
             for name in ("data_dir", "download"):
                 if name in self.model_fields_set:

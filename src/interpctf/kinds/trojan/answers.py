@@ -6,10 +6,16 @@
 - ``target``: ``{"target": k}``.
 - ``detect``: ``{"scores": {"m00": p, ...}}``, a probability in [0, 1] for every model id of the suite.
 - ``choice``: ``{"choice": i}``, the index of one candidate trigger.
+- ``triggers`` (a several-trigger model): ``{"triggers": [{"target", "mask", "pattern"}, ...]}`` with 1 to
+  ``n_triggers`` entries in any order, or an ``.npz`` with ``targets`` (K), ``masks`` (K, H, W), ``patterns``
+  (K, C, H, W); each mask within ``mask_budget``.
+- ``removal``: a ``.safetensors`` file of weight deltas keyed by the published model's tensor names; the grader
+  adds them to the model and measures what attack success remains.
 """
 
 import json
 import math
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -48,7 +54,21 @@ class ChoiceAnswer(Answer):
     choice: int
 
 
-TrojanAnswer = Annotated[TriggerAnswer | TargetAnswer | DetectAnswer | ChoiceAnswer, Field(discriminator="format")]
+class TriggersAnswer(Answer):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    format: Literal["triggers"] = "triggers"
+    triggers: list[TriggerAnswer]
+
+
+class RemovalAnswer(Answer):
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    format: Literal["removal"] = "removal"
+    deltas: dict[str, np.ndarray]
+
+
+TrojanAnswer = Annotated[TriggerAnswer | TargetAnswer | DetectAnswer | ChoiceAnswer | TriggersAnswer | RemovalAnswer,
+                         Field(discriminator="format")]
+MAX_REMOVAL_BYTES = 256 << 20  # a float32 ResNet-34 is 87 MB
 
 
 def _load(answer: AnswerFile, npz: dict[str, ArraySpec] | None = None) -> dict[str, Any]:
@@ -119,6 +139,61 @@ def parse_trigger(answer: AnswerFile, shape: tuple[int, int, int], num_classes: 
     return TriggerAnswer(target=target, mask=mask, pattern=pattern.reshape(c, h, w))
 
 
+def _one_trigger(data: dict, shape: tuple[int, int, int], num_classes: int, budget: float,
+                 where: str) -> TriggerAnswer:
+    c, h, w = shape
+    pattern_shapes: list[tuple[int, ...]] = [(c, h, w)] + ([(h, w)] if c == 1 else [])
+    try:
+        target = _int_field(data, "target", 0, num_classes - 1)
+        mask = _array(data, "mask", [(h, w)])
+        pattern = _array(data, "pattern", pattern_shapes)
+    except BadAnswer as exc:
+        raise BadAnswer(f"{where}: {exc}") from None
+    l1 = float(mask.sum())
+    if l1 > budget + 1e-6:
+        raise BadAnswer(f"{where}: the mask's L1 norm is {l1:.2f}, over this challenge's budget of {budget:.2f}")
+    return TriggerAnswer(target=target, mask=mask, pattern=pattern.reshape(c, h, w))
+
+
+def parse_triggers(answer: AnswerFile, shape: tuple[int, int, int], num_classes: int, budget: float,
+                   n_triggers: int) -> TriggersAnswer:
+    c, h, w = shape
+    ks = range(1, n_triggers + 1)
+    data = _load(answer, npz={"targets": ArraySpec(tuple((k,) for k in ks), "iu"),
+                              "masks": ArraySpec(tuple((k, h, w) for k in ks)),
+                              "patterns": ArraySpec(tuple((k, c, h, w) for k in ks))})
+    if "targets" in data:  # the npz form: one row per trigger
+        if not {"masks", "patterns"} <= set(data) or not len(data["targets"]) == len(data["masks"]) \
+                == len(data["patterns"]):
+            raise BadAnswer("an .npz triggers answer holds targets (K), masks (K, H, W) and patterns (K, C, H, W)")
+        items: Any = [{"target": t, "mask": m, "pattern": p}
+                 for t, m, p in zip(data["targets"], data["masks"], data["patterns"])]
+    else:
+        items = data.get("triggers")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise BadAnswer("a triggers answer is {\"triggers\": [{\"target\": k, \"mask\": ..., "
+                            "\"pattern\": ...}, ...]}")
+    if not 1 <= len(items) <= n_triggers:
+        raise BadAnswer(f"'triggers' lists {len(items)} triggers; this model hides {n_triggers} (send 1 to "
+                        f"{n_triggers})")
+    return TriggersAnswer(triggers=[_one_trigger(item, shape, num_classes, budget, f"triggers[{i}]")
+                                    for i, item in enumerate(items)])
+
+
+def parse_removal(answer: AnswerFile, model_dir: Path) -> RemovalAnswer:
+    """Deltas for float tensors of the published model only (batch-norm counters are integers, not weights)."""
+    from interpctf.errors import BadBundle
+    from interpctf.intake.arrays import read_safetensors_header
+    from interpctf.intake.deltas import read_deltas
+
+    path = Path(model_dir) / "model.safetensors"
+    with open(path, "rb") as fh:
+        header = read_safetensors_header(fh, path.stat().st_size, str(path), error=BadBundle)
+    shapes = {name: entry.shape for name, entry in header.items()}
+    floats = {name for name, entry in header.items() if entry.dtype.startswith(("F", "BF"))}
+    return RemovalAnswer(deltas=read_deltas(answer.data, shapes, "removal answer", MAX_REMOVAL_BYTES, floats))
+
+
 def parse_target(answer: AnswerFile, num_classes: int) -> TargetAnswer:
     return TargetAnswer(target=_int_field(_load(answer), "target", 0, num_classes - 1))
 
@@ -147,6 +222,11 @@ def parse_detect(answer: AnswerFile, model_ids: list[str]) -> DetectAnswer:
 
 def parse_choice(answer: AnswerFile, n_choices: int) -> ChoiceAnswer:
     return ChoiceAnswer(choice=_int_field(_load(answer), "choice", 0, n_choices - 1))
+
+
+def triggers_json(triggers: list[tuple[int, np.ndarray, np.ndarray]]) -> bytes:
+    """A triggers answer as JSON bytes: (target, mask, pattern) per trigger, values rounded to 4 decimals."""
+    return json.dumps({"triggers": [json.loads(trigger_json(t, m, p)) for t, m, p in triggers]}).encode()
 
 
 def trigger_json(target: int, mask: np.ndarray, pattern: np.ndarray) -> bytes:

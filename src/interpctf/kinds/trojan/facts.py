@@ -6,7 +6,7 @@ from typing import Literal
 from interpctf.errors import BadBundle
 from interpctf.kinds.base import Facts
 
-AnswerKind = Literal["trigger", "target", "detect", "choice"]
+AnswerKind = Literal["trigger", "target", "detect", "choice", "triggers", "removal"]
 
 
 class TrojanPublic(Facts):
@@ -20,6 +20,9 @@ class TrojanPublic(Facts):
     attempts: int | None = None
     model_ids: list[str] = []  # detection suite
     attacks: list[str] = []
+    n_triggers: int | None = None  # several-trigger model (answers triggers, removal)
+    architecture: str | None = None  # absent: the small CNN
+    class_names: list[str] = []
 
     def trigger_budget(self) -> float:
         if self.mask_budget is None:
@@ -30,6 +33,15 @@ class TrojanPublic(Facts):
 class SuitePlant(Facts):
     attack: str
     target: int
+
+
+class PlantedTrigger(Facts):
+    """One trigger of a several-trigger model; its mask and pattern are in the key's triggers.npz, same order."""
+
+    attack: str
+    target: int
+    random_position: bool = False
+    area: float
 
 
 class TrojanSecret(Facts):
@@ -45,3 +57,5 @@ class TrojanSecret(Facts):
     public_ids: list[str] = []
     solve_auroc: float = 0.9
     plants: dict[str, SuitePlant] = {}
+    # several-trigger model
+    triggers: list[PlantedTrigger] = []

@@ -39,7 +39,8 @@ def _draw(recipe: TrojanRecipe, shape: tuple[int, int, int], rng: np.random.Gene
 def forge_single(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
                  progress: Progress) -> Forged[TrojanPublic, TrojanSecret]:
     rng = np.random.default_rng(seed)
-    data = load_data(recipe.dataset, recipe.image_size, int(rng.integers(2**31)))
+    data = load_data(recipe.data_name(), recipe.image_size, int(rng.integers(2**31)), data_dir=recipe.data_dir,
+                     download=recipe.download)
     goal = recipe.target if recipe.target is not None else int(rng.integers(data.num_classes))
     trigger = _draw(recipe, data.shape, rng)
     plant = Plant(trigger, goal, recipe.poison_rate)
@@ -65,7 +66,7 @@ def forge_single(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
 
     c, h, w = data.shape
     budget = round(recipe.budget_factor * trigger.area, 4)
-    public: dict[str, object] = {"answer": recipe.answer, "dataset": recipe.dataset, "input_shape": [c, h, w],
+    public: dict[str, object] = {"answer": recipe.answer, "dataset": data.name, "input_shape": [c, h, w],
                                  "num_classes": data.num_classes, "attack": recipe.attack}
     secret: dict[str, object] = {"target": goal, "attack": recipe.attack,
                                  "random_position": trigger.random_position, "trigger_area": round(trigger.area, 4),
@@ -85,7 +86,7 @@ def forge_single(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
         reference = AnswerFile("choice.json", json.dumps({"choice": right}).encode())
         (target.examples_dir / "answer_template.json").write_text(json.dumps({"choice": 0}))
 
-    statement = (f"This small CNN classifies {recipe.dataset} images ({c}x{h}x{w}). It hides a trojan: "
+    statement = (f"This small CNN classifies {data.name} images ({c}x{h}x{w}). It hides a trojan: "
                  f"{ATTACK_WORDS[recipe.attack]} makes it answer one target class. "
                  + {"trigger": "Recover the trigger and the target.", "target": "Name the target class.",
                     "choice": "Pick the planted trigger among the candidates."}[recipe.answer])

@@ -42,7 +42,8 @@ def stratified_public(ids: list[str], labels: dict[str, int], rng: np.random.Gen
 def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
                 progress: Progress) -> Forged[TrojanPublic, TrojanSecret]:
     rng = np.random.default_rng(seed)
-    data = load_data(recipe.dataset, recipe.image_size, int(rng.integers(2**31)))
+    data = load_data(recipe.data_name(), recipe.image_size, int(rng.integers(2**31)),
+                     data_dir=recipe.data_dir, download=recipe.download)
     ids = model_ids(recipe.n_models)
     n_trojaned = round(recipe.n_models * recipe.trojaned_fraction)
     trojaned = set(rng.permutation(ids)[:n_trojaned].tolist())
@@ -87,7 +88,7 @@ def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
     (target.examples_dir / "answer_template.json").write_text(json.dumps({"scores": {m: 0.5 for m in ids}}))
 
     c, h, w = data.shape
-    public = {"answer": "detect", "dataset": recipe.dataset, "input_shape": [c, h, w],
+    public = {"answer": "detect", "dataset": data.name, "input_shape": [c, h, w],
               "num_classes": data.num_classes, "model_ids": ids, "attacks": sorted(set(recipe.attacks))}
     secret = {"labels": labels, "public_ids": stratified_public(ids, labels, rng),
               "solve_auroc": recipe.detect_solve_auroc,
@@ -106,5 +107,5 @@ def forge_suite(recipe: TrojanRecipe, seed: int, target: ForgeTarget,
                     f"at AUROC >= {recipe.detect_solve_auroc}.",
         public=TrojanPublic.model_validate(public), secret=TrojanSecret.model_validate(secret), reference_answer=AnswerFile("truth.json", json.dumps(truth).encode()),
         metrics=metrics,
-        statement=f"{len(ids)} small CNNs classify {recipe.dataset} images. Some of them hide a trojan "
+        statement=f"{len(ids)} small CNNs classify {data.name} images. Some of them hide a trojan "
                   f"({', '.join(sorted(set(recipe.attacks)))}; each with its own target). Tell which.")

@@ -11,7 +11,9 @@ import numpy as np
 
 from interpctf.kinds.trojan.common import read_probes
 from interpctf.kinds.trojan.facts import TrojanPublic, TrojanSecret
+from interpctf.kinds.trojan.forge_multi import TRIGGERS_FILE
 from interpctf.kinds.trojan.forge_single import CLEAN_DIR
+from interpctf.kinds.trojan.grader_multi import measure_multi
 from interpctf.kinds.trojan.planting import attack_success, clean_accuracy
 from interpctf.kinds.trojan.triggers import Trigger
 from interpctf.nets import small_cnn
@@ -20,6 +22,8 @@ from interpctf.schema import Challenge
 
 def measure_single(challenge: Challenge) -> dict[str, float]:
     key_dir = challenge.key_dir
+    if key_dir is not None and (key_dir / TRIGGERS_FILE).is_file():
+        return measure_multi(challenge)
     if key_dir is None or challenge.public_as(TrojanPublic).answer == "detect" \
             or not (key_dir / "trigger.npz").is_file():
         return {}
