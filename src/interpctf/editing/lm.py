@@ -117,6 +117,9 @@ def edit(model: str | Path | Any, records: Sequence[dict | CounterFactRecord] | 
     name, or None for the synthetic world's corpus, see :mod:`interpctf.editing.corpus`)."""
     from interpctf.editing.corpus import corpus_texts
     from interpctf.editing.stats import stream_key_stats
+    from interpctf.nets.hf import quiet_transformers
+
+    quiet_transformers()  # transformers warns about padding on every forward; right padding is safe here
 
     if method not in ("rome", "memit"):
         raise InterpctfError(f"method: use 'rome' or 'memit', not {method!r}")

@@ -135,7 +135,8 @@ def world_records(world: World, cfg: TinyLMConfig, n: int = 1, seed: int = 0, n_
                   ) -> list[dict]:
     """``n`` CounterFact records rewriting facts the tiny model was taught: the relation's canonical template as
     the prompt, ``n_paraphrases`` other training templates as paraphrases (the editor never sees them), and
-    every other taught subject with the same true object as the neighbourhood. Only facts with at least two
+    every other taught subject with the same true object as the neighbourhood; the new object is one the
+    model was taught for another subject. Only facts with at least two
     neighbours are chosen, deterministic in ``seed``."""
     rng = random.Random(f"tiny-records-{seed}")
     subjects = world.subjects[:cfg.n_subjects]
@@ -146,12 +147,14 @@ def world_records(world: World, cfg: TinyLMConfig, n: int = 1, seed: int = 0, n_
             neighbours = [o for o in subjects if o != s and world.object_of(o, r) == old]
             if len(neighbours) >= 2:
                 candidates.append((s, r, old, neighbours))
+    # a new object the model has written (some taught subject has it): it cannot write a word it never saw
+    seen = {r: {world.object_of(s, r) for s in subjects} for r in cfg.relations}
     out = []
     for s, r, old, neighbours in rng.sample(candidates, n):
         templates = [t.text for t in world.templates(r, "train")]
         out.append({"requested_rewrite": {
             "prompt": templates[0].replace("{s}", "{}"), "subject": s, "relation_id": r,
-            "target_new": {"str": rng.choice([o for o in world.objects(r) if o != old])}, "target_true": {"str": old}},
+            "target_new": {"str": rng.choice(sorted(seen[r] - {old}))}, "target_true": {"str": old}},
             "paraphrase_prompts": [t.replace("{s}", s) for t in rng.sample(templates[1:], n_paraphrases)],
             "neighborhood_prompts": [templates[0].replace("{s}", o) for o in neighbours]})
     return out
