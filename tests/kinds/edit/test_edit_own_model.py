@@ -123,3 +123,24 @@ def test_the_gpt2_counterfact_recipe_online(tmp_path):
 def test_the_gpt2_counterfact_recipe_parses():
     recipe = load_recipe(RECIPES / "edit-gpt2-counterfact.yaml")
     assert recipe.base_model == "gpt2" and recipe.n_edits == 3
+
+
+def test_facts_answers_against_a_records_world(tiny_folder):
+    """Without forging (no bar to meet): the world built from the records parses and grades facts answers as the
+    world model's bundles do."""
+    from interpctf.editing.counterfact import parse_records
+    from interpctf.errors import BadAnswer
+    from interpctf.kinds.edit.answers import parse_facts
+    from interpctf.kinds.edit.facts import SecretEdit
+    from interpctf.kinds.edit.forging_hf import records_world
+    from interpctf.kinds.edit.grader import grade_facts
+
+    _, records = tiny_folder
+    world = records_world(parse_records(records), with_facts=False)
+    rw = records[0]["requested_rewrite"]
+    truth = {"subject": rw["subject"], "relation": rw["relation_id"], "new_object": rw["target_new"]["str"]}
+    answer = parse_facts(AnswerFile("e.json", json.dumps({"facts": [truth]}).encode()), world)
+    secret = [SecretEdit(**truth, original_object=rw["target_true"]["str"])]
+    assert grade_facts(answer, secret).score == 1.0
+    with pytest.raises(BadAnswer, match="not an object"):
+        parse_facts(AnswerFile("e.json", json.dumps({"facts": [{**truth, "new_object": "Mars"}]}).encode()), world)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from interpctf.errors import BadRecipe, InterpctfError
 from interpctf.kinds.base import Forged, ForgeTarget
@@ -66,7 +66,7 @@ def recipe_records(recipe: EditRecipe, recipe_dir: Path | None = None) -> list[C
         raise BadRecipe(str(exc)) from None
 
 
-def edit_params(recipe: EditRecipe, model):
+def edit_params(recipe: EditRecipe, model: Any) -> Any:
     from interpctf.editing.lm import default_params
     from interpctf.editing.memit import MemitParams
     from interpctf.editing.rome import RomeParams
