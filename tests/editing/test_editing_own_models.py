@@ -10,6 +10,8 @@ projection changes, by a rank-one matrix, and the input model is left as it was.
 tokenizer conventions: byte-level "Ġ" and SentencePiece "▁") run by default; the other families are slow.
 """
 
+import functools
+
 import pytest
 import torch
 
@@ -29,9 +31,14 @@ def world():
     return World.generate()
 
 
-def _trained(family, world):
+@functools.lru_cache(maxsize=None)
+def _trained_cached(family):
     torch.set_num_threads(1)
-    return train_tiny_lm(family, world, CFG)
+    return train_tiny_lm(family, World.generate(), CFG)
+
+
+def _trained(family, world):
+    return _trained_cached(family)  # one trained model per family for the whole module
 
 
 def _check_rome(family, world):
@@ -74,3 +81,18 @@ def test_multi_token_targets_with_and_without_leading_space(world):
         ids = target_ids(tok, "Toufil speaks", "Japanese")
         pieces = tok.convert_ids_to_tokens(ids)
         assert len(ids) > 1 and pieces[0].startswith(mark) and "".join(pieces).replace(mark, "") == "Japanese"
+
+
+def test_memit_writes_the_named_layers_only(world):
+    """MEMIT over layers 0 and 1 for two records at once (multi-token targets): only those layers' MLP output
+    projections change, and the scores are reported (its figures are not asserted: not measured over seeds)."""
+    from interpctf.editing.memit import MemitParams
+
+    model, tok = _trained("gpt2", world)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    params = MemitParams(layers=[0, 1], target=TargetParams(position="last", steps=60, lr=0.5))
+    result = edit(model, world_records(world, CFG, n=2, seed=3), "memit", device="cpu", tokenizer=tok,
+                  stats_corpus=fact_sentences(world, CFG), params=params)
+    changed = sorted(k for k, v in result.model.state_dict().items() if not torch.equal(before[k], v))
+    assert changed == sorted(proj_param_name(model, layer) for layer in (0, 1)) == sorted(result.changed)
+    print("memit:", result.metrics)
