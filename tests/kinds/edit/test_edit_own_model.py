@@ -40,6 +40,7 @@ def _recipe(folder, records, **extra):
                          "reveal": "kb", **extra})
 
 
+@pytest.mark.slow
 def test_forge_on_a_local_folder_and_grade_facts(tiny_folder, tmp_path):
     from interpctf.forge import forge
 
