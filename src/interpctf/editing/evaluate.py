@@ -14,6 +14,7 @@ import torch
 
 from interpctf.data.world import World
 from interpctf.data.world_tokenizer import build_tokenizer
+from interpctf.editing.families import max_positions
 from interpctf.editing.metrics import counterfact_summary, n_gram_entropy
 from interpctf.editing.targets import Edit, check_edit, rewrite_prompt
 from interpctf.nets.tiny_gpt_eval import fact_recall, last_token_logits, token_id
@@ -43,7 +44,7 @@ def generation_entropy(model, tokenizer, prompts: list[str], new_tokens: int = 3
     values = []
     for prompt in prompts:
         ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
-        room = model.config.n_positions - ids.shape[1]
+        room = max_positions(model) - ids.shape[1]
         out = []
         for _ in range(min(new_tokens, room)):
             logits = model(input_ids=ids).logits[0, -1]

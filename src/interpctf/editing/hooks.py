@@ -1,8 +1,8 @@
-"""Reading and writing the internals of a Hugging Face GPT-2 with forward hooks.
+"""Reading and writing the internals of a Hugging Face causal LM with forward hooks.
 
-Names follow ROME: at layer l the MLP *key* k is the input of ``mlp.c_proj`` (after the nonlinearity) and the
-*value* is its output. GPT-2's ``Conv1D`` computes ``y = x @ weight + bias`` with ``weight`` of shape
-[in, out], i.e. the transpose of the ``W`` in ``v = W k``; :func:`mlp_weight` hides that.
+Names follow ROME: at layer l the MLP *key* k is the input of the MLP's output projection (GPT-2's
+``mlp.c_proj``, Llama's ``mlp.down_proj``, ...: :mod:`interpctf.editing.families`) and the *value* is its
+output. Which module that is, and how its weight is stored, comes from the family table.
 """
 
 from __future__ import annotations
@@ -12,39 +12,38 @@ from typing import Callable, Iterator, Literal
 
 import torch
 
+from interpctf.editing.families import add_to_proj_weight, block_part, blocks, embedding, proj_weight
+from interpctf.editing.families import n_layers as n_layers  # re-exported: callers count layers through hooks
+
 Site = Literal["hidden", "mlp", "attn", "embed"]
 
 
-def blocks(model) -> list:
-    return list(model.transformer.h)
-
-
-def n_layers(model) -> int:
-    return len(model.transformer.h)
+def device_of(model) -> torch.device:
+    return next(model.parameters()).device
 
 
 def site_module(model, site: Site, layer: int = 0):
     """The module whose output is the named site: block output (residual stream), MLP output, attention output,
     or the token embedding (before positions are added)."""
     if site == "embed":
-        return model.transformer.wte
-    block = model.transformer.h[layer]
-    return {"hidden": block, "mlp": block.mlp, "attn": block.attn}[site]
+        return embedding(model)
+    if site == "hidden":
+        return blocks(model)[layer]
+    return block_part(model, layer, site)
 
 
 def mlp_proj(model, layer: int):
-    return model.transformer.h[layer].mlp.c_proj
+    return block_part(model, layer, "mlp_out")
 
 
 def mlp_weight(model, layer: int) -> torch.Tensor:
-    """``W`` of ROME's ``v = W k + b``: shape [d_model, d_mlp] (the transpose of Conv1D's stored weight)."""
-    return mlp_proj(model, layer).weight.detach().T
+    """``W`` of ROME's ``v = W k + b``: shape [d_model, d_mlp] (see :mod:`interpctf.editing.families`)."""
+    return proj_weight(model, layer)
 
 
 def add_to_mlp_weight(model, layer: int, delta_w: torch.Tensor) -> None:
-    """``W += delta_w`` for ``delta_w`` of shape [d_model, d_mlp], written into Conv1D's transposed storage."""
-    with torch.no_grad():
-        mlp_proj(model, layer).weight.add_(delta_w.T.to(mlp_proj(model, layer).weight.dtype))
+    """``W += delta_w`` for ``delta_w`` of shape [d_model, d_mlp], in the family's storage orientation."""
+    add_to_proj_weight(model, layer, delta_w)
 
 
 def _edit_output(output, fn: Callable[[torch.Tensor], torch.Tensor]):
@@ -85,7 +84,7 @@ def record_sites(model, sites: list[tuple[Site, int]]) -> Iterator[dict[tuple[Si
 
 @contextmanager
 def record_keys(model, layers: list[int]) -> Iterator[dict[int, torch.Tensor]]:
-    """Records the MLP keys (inputs of ``c_proj``) at ``layers`` of the next forward pass."""
+    """Records the MLP keys (inputs of the MLP output projection) at ``layers`` of the next forward pass."""
     store: dict[int, torch.Tensor] = {}
     handles = []
     for layer in layers:
@@ -99,10 +98,12 @@ def record_keys(model, layers: list[int]) -> Iterator[dict[int, torch.Tensor]]:
             h.remove()
 
 
-def encode(tokenizer, prompts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+def encode(tokenizer, prompts: list[str], device: torch.device | str | None = None
+           ) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-padded ids and each prompt's length (positions of real tokens are unaffected by padding)."""
     enc = tokenizer(prompts, return_tensors="pt", padding=True)
-    return enc["input_ids"], enc["attention_mask"].sum(dim=1)
+    ids, lengths = enc["input_ids"], enc["attention_mask"].sum(dim=1)
+    return (ids, lengths) if device is None else (ids.to(device), lengths.to(device))
 
 
 def subject_last_index(tokenizer, prompt: str, subject: str) -> int:

@@ -26,7 +26,8 @@ import torch
 from pydantic import BaseModel, ConfigDict
 
 from interpctf.data.world import World
-from interpctf.editing.hooks import add_to_mlp_weight, mlp_proj, mlp_weight
+from interpctf.editing.families import proj_bias
+from interpctf.editing.hooks import add_to_mlp_weight, mlp_weight
 from interpctf.editing.targets import Edit, TargetParams, check_edit, context_prompts, mean_keys, optimize_target
 
 
@@ -43,7 +44,7 @@ def rank_one_update(w: torch.Tensor, bias: torch.Tensor, c: torch.Tensor, k: tor
 
     Pure function of float64 tensors; ``ridge`` adds ridge · mean(diag C) · I before solving.
     """
-    c = c + ridge * c.diagonal().mean() * torch.eye(c.shape[0], dtype=c.dtype)
+    c = c + ridge * c.diagonal().mean() * torch.eye(c.shape[0], dtype=c.dtype, device=c.device)
     u = torch.linalg.solve(c, k)                 # C⁻¹ k*
     lam = (v - (w @ k + bias)) / (u @ k)         # Λ, with the same k* as the denominator
     return torch.outer(lam, u)
@@ -58,7 +59,7 @@ def rome_edit_inplace(model, tokenizer, world: World, edit: Edit, cov: torch.Ten
     k = mean_keys(model, tokenizer, prompts, edit.subject, [layer], params.target.position)[layer]
     v = optimize_target(model, tokenizer, world, edit, "mlp", layer, params.target)
     w = mlp_weight(model, layer).double()
-    b = mlp_proj(model, layer).bias.detach().double()
+    b = proj_bias(model, layer).double()
     delta = rank_one_update(w, b, cov.double(), k, v, params.ridge)
     add_to_mlp_weight(model, layer, delta)
     return {"delta_norm": float(delta.norm()), "w_norm": float(w.norm()),

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import torch
 
 from interpctf.data.world import World
-from interpctf.editing.hooks import encode, n_layers, record_keys
+from interpctf.editing.families import max_positions
+from interpctf.editing.hooks import device_of, n_layers, record_keys
 from interpctf.progress import Progress, SilentProgress
 
 STATS_DOCS = 2000  # corpus documents (~50k key vectors): C is well conditioned for d_mlp = 512
@@ -31,27 +33,53 @@ def _model_digest(model) -> str:
 
 
 @torch.no_grad()
-def compute_key_stats(model, tokenizer, world: World, layers: list[int] | None = None, n_docs: int = STATS_DOCS,
-                      batch_size: int = 128, progress: Progress | None = None) -> dict[int, torch.Tensor]:
-    """{layer: C} with C = mean over every non-padding corpus token of k kᵀ (float64, [d_mlp, d_mlp])."""
+def stream_key_stats(model, tokenizer, texts: Iterable[str], layers: list[int] | None = None,
+                     batch_size: int = 128, max_tokens: int | None = None, total: int | None = None,
+                     progress: Progress | None = None) -> dict[int, torch.Tensor]:
+    """{layer: C} with C = mean over every non-padding token of k kᵀ (float64, [d_mlp, d_mlp]).
+
+    ``texts`` is consumed ``batch_size`` documents at a time (each cut to ``max_tokens``, default the model's
+    context), so memory is bounded by one batch plus the running sums whatever the corpus size."""
     layers = list(range(n_layers(model))) if layers is None else layers
     progress = progress or SilentProgress()
-    docs = world.corpus(n_docs, seed=STATS_SEED)
+    max_tokens = max_tokens or max_positions(model)
+    device = device_of(model)
     sums: dict[int, torch.Tensor] = {}
     count = 0
     model.eval()
-    with progress.step("key statistics", total=len(docs)) as bar:
-        for start in range(0, len(docs), batch_size):
-            ids, lengths = encode(tokenizer, docs[start:start + batch_size])
-            mask = torch.arange(ids.shape[1])[None, :] < lengths[:, None]
+    with progress.step("key statistics", total=total) as bar:
+        for chunk in _batches(texts, batch_size):
+            enc = tokenizer(chunk, return_tensors="pt", padding=True, truncation=True, max_length=max_tokens)
+            ids, lengths = enc["input_ids"].to(device), enc["attention_mask"].sum(dim=1).to(device)
+            mask = torch.arange(ids.shape[1], device=device)[None, :] < lengths[:, None]
             with record_keys(model, layers) as keys:
                 model(input_ids=ids)
             for layer in layers:
                 k = keys[layer][mask].double()  # [tokens, d_mlp]
                 sums[layer] = sums.get(layer, 0) + k.T @ k
             count += int(mask.sum())
-            bar.advance(len(ids))
-    return {layer: (s / count) for layer, s in sums.items()}
+            bar.advance(len(chunk))
+    if not count:
+        raise ValueError("stats_corpus: the corpus has no text")
+    return {layer: (s / count).cpu() for layer, s in sums.items()}
+
+
+def _batches(texts: Iterable[str], size: int) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for text in texts:
+        batch.append(text)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def compute_key_stats(model, tokenizer, world: World, layers: list[int] | None = None, n_docs: int = STATS_DOCS,
+                      batch_size: int = 128, progress: Progress | None = None) -> dict[int, torch.Tensor]:
+    """:func:`stream_key_stats` over ``n_docs`` documents of the world's corpus (a sample other than training)."""
+    docs = world.corpus(n_docs, seed=STATS_SEED)
+    return stream_key_stats(model, tokenizer, docs, layers, batch_size, total=len(docs), progress=progress)
 
 
 def key_stats(model, tokenizer, world: World, cache_dir: str | Path | None, layers: list[int] | None = None,

@@ -1,7 +1,7 @@
 """The pieces ROME and MEMIT share: the edit request, prefix contexts, the key k* and the target vector.
 
-The target is found by gradient descent on a vector δ added at the subject's last token (ROME §3.1 step 2,
-eq. 4; MEMIT §4.2 eq. 16): minimize the new object's negative log-likelihood over prompts with random
+The target is found by gradient descent on a vector δ added at the lookup token (ROME §3.1 step 2,
+eq. 4; MEMIT §4.2 eq. 16; the descent itself is :mod:`interpctf.editing.optimize`): minimize the new object's negative log-likelihood over prompts with random
 prefixes, plus a KL term that keeps the subject's *other* facts (our stand-in for ROME's "{} is a" essence
 prompt: here what a subject "is" is exactly its other facts), plus a penalty on ‖δ‖ relative to the original
 vector, which is also clamped to a multiple of that norm.
@@ -13,11 +13,11 @@ import random
 from typing import Literal
 
 import torch
-import torch.nn.functional as F
 from pydantic import BaseModel, ConfigDict
 
 from interpctf.data.world import World
-from interpctf.editing.hooks import Site, edit_site, encode, record_keys, record_sites, subject_last_index
+from interpctf.editing.hooks import Site, subject_last_index
+from interpctf.editing.optimize import keys_at, optimize_vector, vector_at
 from interpctf.nets.tiny_gpt_eval import token_id
 
 
@@ -85,72 +85,32 @@ def lookup_index(tokenizer, prompt: str, subject: str, position: str) -> int:
     return subject_last_index(tokenizer, prompt, subject)
 
 
-@torch.no_grad()
+def _ids(tokenizer, prompts: list[str]) -> list[list[int]]:
+    return [tokenizer(p)["input_ids"] for p in prompts]
+
+
 def mean_keys(model, tokenizer, prompts: list[str], subject: str, layers: list[int],
               position: str = "subject") -> dict[int, torch.Tensor]:
     """k* per layer: the MLP key at the lookup token averaged over the prompts (ROME eq. 3)."""
-    ids, _ = encode(tokenizer, prompts)
-    idx = torch.tensor([lookup_index(tokenizer, p, subject, position) for p in prompts])
-    with record_keys(model, layers) as keys:
-        model(input_ids=ids)
-    return {layer: keys[layer][torch.arange(len(prompts)), idx].double().mean(dim=0) for layer in layers}
+    idx = [lookup_index(tokenizer, p, subject, position) for p in prompts]
+    return keys_at(model, _ids(tokenizer, prompts), idx, layers, tokenizer.pad_token_id)
 
 
-@torch.no_grad()
 def site_vector(model, tokenizer, prompt: str, subject: str, site: Site, layer: int,
                 position: str = "subject") -> torch.Tensor:
-    ids, _ = encode(tokenizer, [prompt])
-    with record_sites(model, [(site, layer)]) as rec:
-        model(input_ids=ids)
-    return rec[(site, layer)][0, lookup_index(tokenizer, prompt, subject, position)]
+    return vector_at(model, tokenizer(prompt)["input_ids"], lookup_index(tokenizer, prompt, subject, position),
+                     site, layer, tokenizer.pad_token_id)
 
 
 def optimize_target(model, tokenizer, world: World, edit: Edit, site: Site, layer: int,
                     params: TargetParams) -> torch.Tensor:
-    """v* (site "mlp": the MLP output, ROME) or z* (site "hidden": the residual stream, MEMIT) at the subject's
-    last token: the original vector of the un-prefixed rewrite prompt plus the optimized δ."""
+    """v* (site "mlp": the MLP output, ROME) or z* (site "hidden": the residual stream, MEMIT) for a world edit:
+    the rewrite prompts are :func:`context_prompts`, the essence prompts the subject's other relations."""
     rewrite = context_prompts(world, edit, params)
     others = [r.id for r in world.relations if r.id != edit.relation]
     essence = [world.templates(r, "train")[0].text.replace("{s}", edit.subject) for r in others]
-    prompts = rewrite + essence
-    ids, lengths = encode(tokenizer, prompts)
-    rows = torch.arange(len(prompts))
-    sub_idx = torch.tensor([lookup_index(tokenizer, p, edit.subject, params.position) for p in prompts])
-    last = lengths - 1
-    n_rw = len(rewrite)
-    target = token_id(tokenizer, edit.new_object)
-
-    model.eval()
-    with torch.no_grad():
-        base_logp = F.log_softmax(model(input_ids=ids).logits[rows, last].float(), dim=-1)[n_rw:]
-    v0 = site_vector(model, tokenizer, rewrite[0], edit.subject, site, layer, params.position).float()
-    delta = torch.zeros_like(v0, requires_grad=True)
-    opt = torch.optim.Adam([delta], lr=params.lr)
-    max_norm = params.clamp * v0.norm()
-
-    def add_delta(x: torch.Tensor) -> torch.Tensor:
-        x = x.clone()
-        x[rows, sub_idx] = x[rows, sub_idx] + delta
-        return x
-
-    requires = [p.requires_grad for p in model.parameters()]
-    model.requires_grad_(False)
-    try:
-        with edit_site(model, site, layer, add_delta):
-            for _ in range(params.steps):
-                logp = F.log_softmax(model(input_ids=ids).logits[rows, last].float(), dim=-1)
-                nll = -logp[:n_rw, target].mean()
-                kl = F.kl_div(logp[n_rw:], base_logp, log_target=True, reduction="batchmean")
-                loss = nll + params.kl_weight * kl + params.norm_weight * delta.pow(2).sum() / v0.pow(2).sum()
-                if nll.item() < params.stop_nll:
-                    break
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                with torch.no_grad():
-                    if delta.norm() > max_norm:
-                        delta.mul_(max_norm / delta.norm())
-    finally:
-        for p, r in zip(model.parameters(), requires):
-            p.requires_grad_(r)
-    return (v0 + delta.detach()).double()
+    return optimize_vector(
+        model, _ids(tokenizer, rewrite), [lookup_index(tokenizer, p, edit.subject, params.position) for p in rewrite],
+        [token_id(tokenizer, edit.new_object)], _ids(tokenizer, essence),
+        [lookup_index(tokenizer, p, edit.subject, params.position) for p in essence], site, layer, params,
+        tokenizer.pad_token_id)

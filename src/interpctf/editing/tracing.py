@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from interpctf.data.world import World
+from interpctf.editing.families import embedding, hidden_size
 from interpctf.editing.hooks import edit_site, n_layers, record_sites, subject_span
 from interpctf.nets.tiny_gpt_eval import token_id
 
@@ -55,9 +56,9 @@ def causal_trace(model, tokenizer, world: World, subject: str, relation: str, te
     n_tok, layers = ids.shape[1], n_layers(model)
     start, end = subject_span(tokenizer, prompt, subject)
     subject_ids = torch.tensor([token_id(tokenizer, s) for s in world.subjects])
-    sigma = float(model.transformer.wte.weight[subject_ids].std())
+    sigma = float(embedding(model).weight[subject_ids].std())
     gen = torch.Generator().manual_seed(seed)
-    noise_t = noise * sigma * torch.randn(samples, end - start, model.config.n_embd, generator=gen)
+    noise_t = noise * sigma * torch.randn(samples, end - start, hidden_size(model), generator=gen)
     batch = ids.repeat(samples, 1)
 
     def corrupt(x: torch.Tensor) -> torch.Tensor:

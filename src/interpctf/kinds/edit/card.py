@@ -30,11 +30,32 @@ with the subject filled in, e.g. `world.prompt(subject, relation)`; the object i
 """
 
 
+OWN_CARD = """## Loading the model (offline)
+
+```python
+from transformers import AutoModelForCausalLM, AutoTokenizer
+model = AutoModelForCausalLM.from_pretrained("{bundle}/model", local_files_only=True).eval()   # {model_type}
+tok = AutoTokenizer.from_pretrained("{bundle}/model", local_files_only=True)
+```
+
+`model/world.json` lists the subjects, the relations (a relation is named by its prompt template where the
+request had no relation id) and each relation's candidate objects.
+
+## Answering
+
+**facts** (`.json`): `{{"facts": [{{"subject": ..., "relation": ..., "new_object": ..., "original_object": ...}}]}}`.
+Score: F1 between your (subject, relation, new object) triples and the rewritten ones ({n_edits}); solved at F1 = 1.
+"""
+
+
 def card_text(challenge: Challenge) -> str:
     import json
 
     public = challenge.public_as(EditPublic)
     config = json.loads((challenge.bundle_dir / "model" / "config.json").read_text())
+    if config.get("interpctf_family") == "hf-causal-lm":
+        return OWN_CARD.format(bundle=challenge.manifest.id, model_type=config.get("model_type"),
+                               n_edits=public.n_edits)
     world_text = ("every fact of the world, as it was before the edits" if public.reveal == "kb"
                   else "subjects, relations, their objects and templates; no facts")
     return CARD.format(bundle=challenge.manifest.id, world_text=world_text, n_edits=public.n_edits,

@@ -67,6 +67,9 @@ def recall_kept(after: float, before: float) -> float:
 
 def forge_edit(recipe: EditRecipe, seed: int, target: ForgeTarget,
                progress: Progress) -> Forged[EditPublic, EditSecret]:
+    if recipe.base_model is not None:  # the organizer's own model: CounterFact records
+        from interpctf.kinds.edit.forging_hf import forge_hf_edit
+        return forge_hf_edit(recipe, seed, target, progress)
     from interpctf.data.world_tokenizer import save_tokenizer
     from interpctf.editing import apply_edits, edit_metrics
     from interpctf.kinds.edit.common import edited_layers, facts_json

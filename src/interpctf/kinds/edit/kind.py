@@ -25,7 +25,8 @@ class EditKind(Kind[EditRecipe, EditPublic, EditSecret, EditAnswer]):
     white_box_baselines = frozenset({"layer_anomaly"})  # reads the MLP outputs inside the model
     trivial_baseline = "empty"
     reference_recipe = "reference.yaml"
-    model_families: ClassVar[dict[str, str]] = {"world-gpt": "interpctf.nets.tiny_gpt"}
+    model_families: ClassVar[dict[str, str]] = {"world-gpt": "interpctf.nets.tiny_gpt",
+                                                 "hf-causal-lm": "interpctf.nets.hf_causal_lm"}
 
     def forge(self, recipe: EditRecipe, variant: int, seed: int, target: ForgeTarget,
               progress: Progress) -> Forged[EditPublic, EditSecret]:

@@ -21,6 +21,10 @@ def measure_edits(challenge: Challenge) -> dict[str, float]:
     from interpctf.kinds.edit.queries import load_published_model
     from interpctf.nets.tiny_gpt_eval import fact_recall, last_token_logits, token_id
 
+    from interpctf.kinds.edit.forging_hf import RECORDS_FILE
+
+    if (challenge.require_key_dir() / RECORDS_FILE).exists():
+        return _measure_records(challenge)
     edits = challenge.secret_as(EditSecret).edits
     world = World.load(challenge.require_key_dir() / "world.json")
     model, tokenizer = load_published_model(challenge.bundle_dir / "model")
@@ -37,3 +41,17 @@ def measure_edits(challenge: Challenge) -> dict[str, float]:
                             exclude={(e.subject, e.relation) for e in edits})
         out.update(recall_train_after=after, recall_kept=recall_kept(after, before))
     return out
+
+
+def _measure_records(challenge: Challenge) -> dict[str, float]:
+    """An organizer's own model: the CounterFact scores on the key's records, recall kept = neighbourhood."""
+    from interpctf.editing.counterfact import parse_records
+    from interpctf.editing.score import record_metrics
+    from interpctf.kinds.edit.forging_hf import RECORDS_FILE
+    from interpctf.kinds.edit.queries import load_published_model
+
+    records = parse_records(challenge.require_key_dir() / RECORDS_FILE)
+    model, tokenizer = load_published_model(challenge.bundle_dir / "model")
+    metrics = record_metrics(model, tokenizer, records)
+    metrics["recall_kept"] = metrics.get("neighborhood", 1.0)
+    return metrics

@@ -1,0 +1,99 @@
+"""ROME through ``interpctf.editing.edit`` on a tiny trained model of each family (GPT-2, GPT-NeoX, GPT-J, Llama,
+Mistral, Qwen2), built from its transformers config in the test with a small BPE tokenizer trained here, so the
+rewritten targets are several tokens (target probability = product over its tokens).
+
+Measured during development (5 record seeds per family, ROME at layer 0 with the key at the prompt's last token,
+100 steps): the edit raised P(new) − P(true) on the edit prompt on all 30, by 0.52-1.71 (GPT-2), 0.56-1.53
+(Llama), 0.85-1.43 (GPT-NeoX), 0.29-1.31 (GPT-J), 0.32-1.45 (Mistral), 0.13-1.84 (Qwen2); the new target became
+top-1 (efficacy 1) on only 3, 1, 3, 2, 1 and 1 of 5, and neighbourhood ranged 0 to 1, so those are printed, not
+asserted. What is asserted: the gain in P(new) − P(true) is positive, only the family's MLP output projection
+changes, by a rank-one matrix, and the input model is left as it was. GPT-2 and Llama (the two
+tokenizer conventions: byte-level "Ġ" and SentencePiece "▁") run by default; the other families are slow.
+"""
+
+import functools
+
+import pytest
+import torch
+
+from interpctf.data.world import World
+from interpctf.editing import edit
+from interpctf.editing.families import proj_param_name
+from interpctf.editing.rome import RomeParams
+from interpctf.editing.targets import TargetParams
+from interpctf.nets.tiny_lm import TinyLMConfig, fact_sentences, train_tiny_lm, world_records
+
+CFG = TinyLMConfig()
+PARAMS = RomeParams(layer=0, target=TargetParams(position="last", steps=100, lr=0.5))
+
+
+@pytest.fixture(scope="module")
+def world():
+    return World.generate()
+
+
+@functools.lru_cache(maxsize=None)
+def _trained_cached(family):
+    torch.set_num_threads(1)
+    return train_tiny_lm(family, World.generate(), CFG)
+
+
+def _trained(family, world):
+    return _trained_cached(family)  # one trained model per family for the whole module
+
+
+def _check_rome(family, world):
+    model, tok = _trained(family, world)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    records = world_records(world, CFG, n=1, seed=0)
+    result = edit(model, records, "rome", device="cpu", tokenizer=tok, stats_corpus=fact_sentences(world, CFG),
+                  params=PARAMS)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items()), "edit() must not modify its input"
+    gain = result.metrics["efficacy_magnitude"] - result.metrics_before["efficacy_magnitude"]
+    print(f"{family}: efficacy {result.efficacy} paraphrase {result.paraphrase} neighborhood "
+          f"{result.neighborhood} gain {gain:.2f}")
+    assert gain > 0
+    changed = [k for k, v in result.model.state_dict().items() if not torch.equal(before[k], v)]
+    name = proj_param_name(model, 0)
+    assert changed == [name] == result.changed
+    diff = (result.model.state_dict()[name] - before[name]).double()
+    assert torch.linalg.matrix_rank(diff, rtol=1e-6) == 1
+    assert {"efficacy", "paraphrase", "neighborhood"} <= set(result.metrics)
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama"])
+def test_rome_on_a_tiny_model(family, world):
+    _check_rome(family, world)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["gpt_neox", "gptj", "mistral", "qwen2"])
+def test_rome_on_a_tiny_model_slow(family, world):
+    _check_rome(family, world)
+
+
+def test_multi_token_targets_with_and_without_leading_space(world):
+    from interpctf.editing.counterfact import target_ids
+    from interpctf.nets.tiny_lm import bpe_tokenizer
+
+    texts = fact_sentences(world, CFG)
+    for style, mark in (("bytelevel", "Ġ"), ("metaspace", "▁")):
+        tok = bpe_tokenizer(texts, style, CFG.merges)
+        ids = target_ids(tok, "Toufil speaks", "Japanese")
+        pieces = tok.convert_ids_to_tokens(ids)
+        assert len(ids) > 1 and pieces[0].startswith(mark) and "".join(pieces).replace(mark, "") == "Japanese"
+
+
+def test_memit_writes_the_named_layers_only(world):
+    """MEMIT over layers 0 and 1 for two records at once (multi-token targets): only those layers' MLP output
+    projections change, and the scores are reported (its figures are not asserted: not measured over seeds)."""
+    from interpctf.editing.memit import MemitParams
+
+    model, tok = _trained("gpt2", world)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    params = MemitParams(layers=[0, 1], target=TargetParams(position="last", steps=60, lr=0.5))
+    result = edit(model, world_records(world, CFG, n=2, seed=3), "memit", device="cpu", tokenizer=tok,
+                  stats_corpus=fact_sentences(world, CFG), params=params)
+    changed = sorted(k for k, v in result.model.state_dict().items() if not torch.equal(before[k], v))
+    assert changed == sorted(proj_param_name(model, layer) for layer in (0, 1)) == sorted(result.changed)
+    print("memit:", result.metrics)
