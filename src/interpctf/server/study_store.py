@@ -75,6 +75,12 @@ def answer_rows(db: Database) -> list[tuple[int, str, int]]:
     return [(int(r), str(q), int(c)) for r, q, c in rows]
 
 
+def answered_by(db: Database, rater_id: int) -> set[str]:
+    """The questions this rater has answered (their queue's progress)."""
+    with db.read() as s:
+        return set(s.scalars(select(StudyAnswer.question_id).where(StudyAnswer.rater_id == rater_id)))
+
+
 def answer_count(db: Database) -> int:
     with db.read() as s:
         return int(s.scalar(select(func.count()).select_from(StudyAnswer)) or 0)
