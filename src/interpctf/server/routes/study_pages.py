@@ -1,18 +1,39 @@
-"""Study pages: the rater's page (one question at a time, keys 1-8, "k of n"), the results page (rates, Wilson
+"""Study pages: a team's upload form, the rater's page (one question at a time, keys 1-8, "k of n"), the results page (rates, Wilson
 intervals, "beats the target"), and the admin's view of a submission's code."""
 
 from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from interpctf.server import study
 from interpctf.server.errors import ApiError
 from interpctf.server.models import Team
 from interpctf.server.pages_common import render
 from interpctf.server.routes.deps import ADMIN, CsrfUser, CurrentUser, ReadSession, RowId, State, see_other
-from interpctf.server.routes.study_api import _results_visible, require_rater
+from interpctf.server.routes.study_api import MAX_FILES, _results_visible, read_images, require_rater
 
 router = APIRouter(include_in_schema=False)
 admin_router = APIRouter(prefix="/admin/study", include_in_schema=False, dependencies=ADMIN)
+
+
+@router.get("/study")
+def submit_page(request: Request, user: CurrentUser, st: State):
+    return render(request, "study/submit.html", {"state": study.load(st), "sent": request.query_params.get("sent")})
+
+
+@router.post("/study/visualizations")
+async def submit_form(request: Request, user: CsrfUser, st: State, s: ReadSession):
+    """The page's form: one multi-file field ``images_<trojan>`` per trojan and the ``code``."""
+    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
+    images, trojans = [], []
+    for key, value in form.multi_items():
+        if key.startswith("images_") and not isinstance(value, str) and value.filename:
+            images.append(value)
+            trojans.append(key.removeprefix("images_"))
+    code = form.get("code")
+    files = await read_images(images, trojans)
+    sid = await run_in_threadpool(study.submit, st, s, user, files, code if isinstance(code, str) else "")
+    return see_other(f"/study?sent={sid}")
 
 
 @router.get("/study/rate")
