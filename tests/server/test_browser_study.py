@@ -2,49 +2,19 @@
 study, three raters answer every question (one of them only with the keys 1-8), the results page shows rates and
 Wilson intervals. Screenshots go to /tmp/shots18/ for a human to look at."""
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import admin
 from study_helpers import RATERS, SETTINGS, png, study_spec
-from test_browser import browser, _port  # noqa: F401  (the Chromium fixture)
+from test_browser import browser  # noqa: F401  (the Chromium fixture)
+from test_browser_modes import _login, site_factory  # noqa: F401  (a real uvicorn server per spec)
 
 from interpctf.server import study
 
 pytestmark = pytest.mark.browser
 SHOTS = Path("/tmp/shots18")
-
-
-@pytest.fixture
-def site(tmp_path, db_url):
-    """A real uvicorn server for the study event; ``server`` also gives TestClient access (same database)."""
-    import uvicorn
-
-    from conftest import make_server
-    from interpctf.server.app import create_app
-    server = make_server(tmp_path, db_url, study_spec(), executor="inline")
-    app = create_app(server.settings, migrate_db=False)
-    port = _port()
-    web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=web.run, daemon=True)
-    thread.start()
-    while not web.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", server
-    web.should_exit = True
-    thread.join(10)
-    server.client.__exit__(None, None, None)
-
-
-def _login(page, url, name, password):
-    page.goto(f"{url}/login")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def _shot(page, name):
@@ -87,8 +57,9 @@ def _answer_all(page, url, answers: dict[str, int], right: bool, with_keys: bool
     return answered
 
 
-def test_a_whole_study_in_the_browser(site, browser, tmp_path):
-    url, server = site
+def test_a_whole_study_in_the_browser(site_factory, browser, tmp_path):
+    site = site_factory(study_spec())
+    url, server = site.url, site.server
     assert admin(server).put("/api/v1/admin/study/settings", json=SETTINGS).status_code == 200
     ctx = browser.new_context(viewport={"width": 1100, "height": 800})
     for name, trojans in [("alice", ["m00", "m01"]), ("bob", ["m00", "m02"])]:
@@ -111,7 +82,7 @@ def test_a_whole_study_in_the_browser(site, browser, tmp_path):
     totals = []
     for i, rater in enumerate(RATERS):
         page = ctx.new_page()
-        _login(page, url, rater, "rater-password")
+        _login(page, site, rater, "rater-password")
         page.goto(f"{url}/study/rate")
         assert "0</strong> of 5 answered" in page.content()
         if i == 0:
@@ -124,7 +95,7 @@ def test_a_whole_study_in_the_browser(site, browser, tmp_path):
     assert totals == [5, 5, 5]
     assert admin(server).post("/api/v1/admin/study/close").status_code == 200
     page = ctx.new_page()
-    _login(page, url, "admin", "admin-password")
+    _login(page, site, "admin", "admin-password")
     page.goto(f"{url}/study/results")
     rows = page.locator("#results tbody tr")
     assert rows.count() == 2 + 4  # an "all" row per submission, then one per trojan
