@@ -50,18 +50,32 @@ def _path(st: ServerState) -> Path:
     return st.data_dir / STATE_FILE
 
 
+_CACHE: dict[Path, tuple[tuple[int, int], StudyState]] = {}
+
+
 def load(st: ServerState) -> StudyState:
+    """The study's state, parsed once per version of the file (keyed by its mtime and size: every rater request
+    reads it, and parsing hundreds of questions each time would dominate the rater page's latency). Callers
+    that change it work on a copy."""
     path = _path(st)
-    if not path.exists():
-        raise not_found("no study is set up on this event (an admin posts its settings first)")
-    return StudyState.model_validate_json(path.read_text("utf-8"))
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise not_found("no study is set up on this event (an admin posts its settings first)") from None
+    stamp = (info.st_mtime_ns, info.st_size)
+    hit = _CACHE.get(path)
+    if hit is None or hit[0] != stamp:
+        hit = (stamp, StudyState.model_validate_json(path.read_text("utf-8")))
+        _CACHE[path] = hit
+    return hit[1].model_copy(deep=False)
 
 
 def _save(st: ServerState, state: StudyState) -> None:
     path = _path(st)
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")  # per process: two servers never share one
     tmp.write_text(state.model_dump_json(), "utf-8")
     os.replace(tmp, path)  # atomic: readers see the old state or the new one
+    _CACHE.pop(path, None)  # file times are coarse (a few ms): never trust the stamp right after our own write
 
 
 def questions(state: StudyState) -> list[Question]:
@@ -115,6 +129,8 @@ def open_study(st: ServerState, s) -> StudyState:
         rows = s.execute(select(StudySubmission.id, StudySubmission.team_id, StudyImage.trojan)
                          .join(StudyImage, StudyImage.submission_id == StudySubmission.id)).all()
         for sid, team, trojan in rows:
+            if trojan not in cfg.triggers:  # the settings changed since it was uploaded: no question to ask
+                continue
             covered.setdefault(int(sid), (team, set()))[1].add(trojan)
         if not covered:
             raise conflict("no visualization has been submitted; nothing to ask raters")
