@@ -111,8 +111,10 @@ def submit(st: ServerState, s, user: User, images: dict[str, dict[str, bytes]], 
         raise conflict("the study has started; visualizations are no longer accepted")
     if user.team_id is None:
         raise bad_request("join or create a team first: a visualization is a team's submission")
+    challenge = challenge_id(s, state)
+    s.rollback()  # the read connection goes back before the write takes one: never two per request
     try:
-        return study_store.save_submission(st.db, challenge_id(s, state), user.team_id, user.id, images, code,
+        return study_store.save_submission(st.db, challenge, user.team_id, user.id, images, code,
                                            set(state.settings.triggers))
     except study_store.StudyRefused as exc:
         raise ApiError(exc.status, str(exc)) from None
@@ -160,26 +162,25 @@ def close_study(st: ServerState) -> StudyState:
     return state
 
 
-def progress(st: ServerState, user: User) -> dict:
-    """The rater's queue: the next unanswered question (or None), and k of n answered."""
+def progress(st: ServerState, s, user: User) -> dict:
+    """The rater's queue: the next unanswered question (or None), and k of n answered. Every query runs in the
+    route's session ``s``: a second connection per request would starve the pool under many raters."""
     state = load(st)
     queue = state.assignment.get(str(user.id), [])
-    done = study_store.answered_by(st.db, user.id)
+    done = study_store.answered_by(s, user.id)
     by_id = {q["id"]: q for q in state.questions}
     nxt = next((qid for qid in queue if qid not in done), None)
     return {"status": state.status, "answered": sum(q in done for q in queue), "total": len(queue),
-            "question": _shown(st, by_id[nxt]) if nxt and state.status == "open" else None}
+            "question": _shown(s, by_id[nxt]) if nxt and state.status == "open" else None}
 
 
-def _shown(st: ServerState, q: dict) -> dict:
+def _shown(s, q: dict) -> dict:
     """A question as a rater sees it: images (or, for an attention check, the trigger itself) and candidates;
     never the answer."""
     images: list[int] = []
     if not q["attention"]:
-        with st.db.read() as s:
-            images = [int(i) for i in s.scalars(select(StudyImage.id).where(
-                StudyImage.submission_id == q["submission"], StudyImage.trojan == q["trojan"])
-                .order_by(StudyImage.id))]
+        images = [int(i) for i in s.scalars(select(StudyImage.id).where(
+            StudyImage.submission_id == q["submission"], StudyImage.trojan == q["trojan"]).order_by(StudyImage.id))]
     shown = q["candidates"][q["answer"]] if q["attention"] else None
     return {"id": q["id"], "images": images, "candidates": q["candidates"], "attention_trigger": shown}
 
@@ -193,14 +194,14 @@ def answer(st: ServerState, user: User, question_id: str, choice: int) -> None:
         raise ApiError(exc.status, str(exc)) from None
 
 
-def results(st: ServerState) -> tuple[StudyState, dict]:
+def results(st: ServerState, s) -> tuple[StudyState, dict]:
     state = load(st)
-    grades = grade_study(study_store.answer_rows(st.db), questions(state), state.settings.target)
+    grades = grade_study(study_store.session_answer_rows(s), questions(state), state.settings.target)
     return state, grades
 
 
 def results_out(st: ServerState, s) -> dict:
-    state, grades = results(st)
+    state, grades = results(st, s)
     teams = dict(s.execute(select(StudySubmission.id, StudySubmission.team_id)).all())
 
     def rate(r) -> dict:
@@ -211,8 +212,8 @@ def results_out(st: ServerState, s) -> dict:
                             for sid, g in sorted(grades.items())]}
 
 
-def csv_text(st: ServerState) -> str:
-    state, grades = results(st)
+def csv_text(st: ServerState, s) -> str:
+    state, grades = results(st, s)
     return results_csv(grades, state.settings.target)
 
 
@@ -223,11 +224,10 @@ def reveal(st: ServerState) -> list[dict[str, object]]:
     return reveal_rows(questions(state))
 
 
-def image(st: ServerState, user: User, image_id: int) -> bytes:
+def image(s, user: User, image_id: int) -> bytes:
     """An image, for raters and admins (a rater needs any submission's images) and the submitting team."""
-    with st.db.read() as s:
-        row = s.get(StudyImage, image_id)
-        team = s.get(StudySubmission, row.submission_id).team_id if row else None
+    row = s.get(StudyImage, image_id)
+    team = s.get(StudySubmission, row.submission_id).team_id if row else None
     if row is None or (user.role not in ("rater", "admin") and user.team_id != team):
         raise not_found(f"no image {image_id}")
     return bytes(row.data)

@@ -55,9 +55,9 @@ async def submit(user: CsrfUser, st: State, s: ReadSession, images: list[UploadF
 
 
 @router.get("/next")
-def next_question(user: CurrentUser, st: State):
+def next_question(user: CurrentUser, st: State, s: ReadSession):
     """Your next assigned question (images and 8 candidates), and your progress."""
-    return study.progress(st, require_rater(user))
+    return study.progress(st, s, require_rater(user))
 
 
 @router.post("/answers", status_code=201)
@@ -67,8 +67,8 @@ def answer(body: AnswerIn, user: CsrfUser, st: State):
 
 
 @router.get("/images/{image_id}", response_class=Response)
-def image(image_id: RowId, user: CurrentUser, st: State):
-    return Response(study.image(st, user, image_id), media_type="image/png",
+def image(image_id: RowId, user: CurrentUser, s: ReadSession):
+    return Response(study.image(s, user, image_id), media_type="image/png",
                     headers={"Cache-Control": "private, max-age=3600"})
 
 
@@ -84,9 +84,9 @@ def results(user: CurrentUser, st: State, s: ReadSession):
 
 
 @router.get("/results.csv", response_class=Response)
-def results_csv(user: CurrentUser, st: State):
+def results_csv(user: CurrentUser, st: State, s: ReadSession):
     _results_visible(st, user)
-    return Response(study.csv_text(st), media_type="text/csv",
+    return Response(study.csv_text(st, s), media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="study-results.csv"'})
 
 

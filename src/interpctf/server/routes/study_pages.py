@@ -37,17 +37,17 @@ async def submit_form(request: Request, user: CsrfUser, st: State, s: ReadSessio
 
 
 @router.get("/study/rate")
-def rate_page(request: Request, user: CurrentUser, st: State):
-    return render(request, "study/rate.html", {"p": study.progress(st, require_rater(user)), "error": None})
+def rate_page(request: Request, user: CurrentUser, st: State, s: ReadSession):
+    return render(request, "study/rate.html", {"p": study.progress(st, s, require_rater(user)), "error": None})
 
 
 @router.post("/study/rate")
-def rate_form(request: Request, user: CsrfUser, st: State, question: str = Form(..., max_length=120),
+def rate_form(request: Request, user: CsrfUser, st: State, s: ReadSession, question: str = Form(..., max_length=120),
               choice: int = Form(...)):
     try:
         study.answer(st, require_rater(user), question, choice)
     except ApiError as exc:  # shown above the next question rather than as a bare error page
-        return render(request, "study/rate.html", {"p": study.progress(st, user), "error": exc.message},
+        return render(request, "study/rate.html", {"p": study.progress(st, s, user), "error": exc.message},
                       status=exc.status)
     return see_other("/study/rate")
 
