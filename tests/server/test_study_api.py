@@ -46,6 +46,9 @@ def test_bad_visualizations_and_settings_are_refused_with_one_line(server_factor
     assert gif.status_code == 422 and "not a PNG" in gif.json()["detail"] and "\n" not in gif.json()["detail"]
     assert upload(alice, {"m07": 1}).status_code == 422
     assert upload(alice, {"m00": 9}).status_code == 422
+    form = alice.post("/study/visualizations", data={"code": "x"},
+                      files=[("images_m00", ("a.png", b"not a png", "image/png"))])
+    assert form.status_code == 422 and "not a PNG" in form.text
     mismatch = alice.post("/api/v1/study/visualizations", data={"trojan": ["m00", "m01"]},
                           files=[("images", ("a.png", b"x", "image/png"))])
     assert mismatch.status_code == 422 and "trojan" in mismatch.json()["detail"]
@@ -81,6 +84,8 @@ def test_a_whole_study_over_http(server_factory):
     assert boss.post("/api/v1/admin/study/close").json() == {"status": "closed"}
     late = raters[0].post("/api/v1/study/answers", json={"question": "s1-m00", "choice": 0})
     assert late.status_code == 409 and "closed" in late.json()["detail"]
+    page = raters[1].post("/study/rate", data={"question": "s1-m00", "choice": "0"})  # the page's form
+    assert page.status_code == 409 and "no longer accepted" in page.text and "5</strong> of 5" in page.text
     body = teams[0].get("/api/v1/study/results").json()
     assert [s["overall"]["answers"] for s in body["submissions"]] == [6, 6]
     for s in body["submissions"]:
