@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from interpctf.rules.study import (DEFAULT_TARGET, Question, assign_raters, attention_questions, grade_study,
@@ -82,12 +82,7 @@ def questions(state: StudyState) -> list[Question]:
     return [Question(**{**q, "candidates": tuple(q["candidates"])}) for q in state.questions]
 
 
-def configure(st: ServerState, s, body: dict) -> StudyState:
-    try:
-        settings = StudySettings.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ApiError(422, f"{'.'.join(str(p) for p in first['loc']) or 'settings'}: {first['msg']}") from None
+def configure(st: ServerState, s, settings: StudySettings) -> StudyState:
     if s.scalars(select(Challenge).where(Challenge.slug == settings.challenge)).first() is None:
         raise not_found(f"challenge: no challenge {settings.challenge!r}")
     with _LOCK:

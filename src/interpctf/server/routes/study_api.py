@@ -96,7 +96,7 @@ def reveal(_user: CurrentUser, st: State):
 
 
 @admin_router.put("/settings")
-def settings(body: dict, st: State, s: ReadSession):
+def settings(body: study.StudySettings, st: State, s: ReadSession):
     return study.configure(st, s, body).model_dump()
 
 
