@@ -3,7 +3,7 @@ same-run baseline (sorting as many candidate lists).
 
 Run: .venv/bin/python benchmarks/bench_study.py [--submissions 50] [--trojans 12] [--raters 100]
 Target (issue #18): question generation for 50 submissions x 12 trojans <= 5 s. Prints figures and ratios only.
-The rater page's next-question latency under 100 concurrent raters is not measured here yet (no server routes).
+The rater page's next-question latency under 100 concurrent raters: benchmarks/bench_study_server.py.
 """
 
 from __future__ import annotations

@@ -161,6 +161,9 @@ def create_app(settings: Settings | None = None, migrate_db: bool = True) -> Fas
     from interpctf.server.routes import admin_api, admin_pages, api, board, pages, problems
     for module in (api, board, admin_api, pages, admin_pages, problems):
         app.include_router(module.router)
+    from interpctf.server.routes import study_api, study_pages
+    for study_router in (study_api.router, study_api.admin_router, study_pages.router, study_pages.admin_router):
+        app.include_router(study_router)
     from interpctf.server.routes import MODE_ROUTERS
     for mode_router in MODE_ROUTERS():
         app.include_router(mode_router)

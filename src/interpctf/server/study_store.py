@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from interpctf.errors import BadAnswer
 from interpctf.intake.png import check_visualizations
@@ -71,8 +72,18 @@ def record_answer(db: Database, rater_id: int, question_id: str, choice: int, as
 def answer_rows(db: Database) -> list[tuple[int, str, int]]:
     """(rater, question, choice) for rules.study.grade_study."""
     with db.read() as s:
-        rows = s.execute(select(StudyAnswer.rater_id, StudyAnswer.question_id, StudyAnswer.choice)).all()
+        return session_answer_rows(s)
+
+
+def session_answer_rows(s: Session) -> list[tuple[int, str, int]]:
+    """``answer_rows`` in a route's own session (a route holding a connection must not ask for a second one)."""
+    rows = s.execute(select(StudyAnswer.rater_id, StudyAnswer.question_id, StudyAnswer.choice)).all()
     return [(int(r), str(q), int(c)) for r, q, c in rows]
+
+
+def answered_by(s: Session, rater_id: int) -> set[str]:
+    """The questions this rater has answered (their queue's progress), in the route's session."""
+    return set(s.scalars(select(StudyAnswer.question_id).where(StudyAnswer.rater_id == rater_id)))
 
 
 def answer_count(db: Database) -> int:

@@ -1,0 +1,69 @@
+"""Study pages: a team's upload form, the rater's page (one question at a time, keys 1-8, "k of n"), the results page (rates, Wilson
+intervals, "beats the target"), and the admin's view of a submission's code."""
+
+from fastapi import APIRouter, Form, Request
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from interpctf.server import study
+from interpctf.server.errors import ApiError
+from interpctf.server.models import Team
+from interpctf.server.pages_common import render
+from interpctf.server.routes.deps import ADMIN, CsrfUser, CurrentUser, ReadSession, RowId, State, see_other
+from interpctf.server.routes.study_api import MAX_FILES, _results_visible, read_images, require_rater
+
+router = APIRouter(include_in_schema=False)
+admin_router = APIRouter(prefix="/admin/study", include_in_schema=False, dependencies=ADMIN)
+
+
+@router.get("/study")
+def submit_page(request: Request, user: CurrentUser, st: State):
+    return render(request, "study/submit.html", {"state": study.load(st), "sent": request.query_params.get("sent")})
+
+
+@router.post("/study/visualizations")
+async def submit_form(request: Request, user: CsrfUser, st: State, s: ReadSession):
+    """The page's form: one multi-file field ``images_<trojan>`` per trojan and the ``code``."""
+    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
+    images, trojans = [], []
+    for key, value in form.multi_items():
+        if key.startswith("images_") and not isinstance(value, str) and value.filename:
+            images.append(value)
+            trojans.append(key.removeprefix("images_"))
+    code = form.get("code")
+    files = await read_images(images, trojans)
+    sid = await run_in_threadpool(study.submit, st, s, user, files, code if isinstance(code, str) else "")
+    return see_other(f"/study?sent={sid}")
+
+
+@router.get("/study/rate")
+def rate_page(request: Request, user: CurrentUser, st: State, s: ReadSession):
+    return render(request, "study/rate.html", {"p": study.progress(st, s, require_rater(user)), "error": None})
+
+
+@router.post("/study/rate")
+def rate_form(request: Request, user: CsrfUser, st: State, s: ReadSession, question: str = Form(..., max_length=120),
+              choice: int = Form(...)):
+    try:
+        study.answer(st, require_rater(user), question, choice)
+    except ApiError as exc:  # shown above the next question rather than as a bare error page
+        return render(request, "study/rate.html", {"p": study.progress(st, s, user), "error": exc.message},
+                      status=exc.status)
+    return see_other("/study/rate")
+
+
+@router.get("/study/results")
+def results_page(request: Request, user: CurrentUser, st: State, s: ReadSession):
+    _results_visible(st, user)
+    out = study.results_out(st, s)
+    names = dict(s.execute(select(Team.id, Team.name)).all())
+    for row in out["submissions"]:
+        row["team"] = names.get(row["team_id"], "?")
+    reveal = study.reveal(st) if out["status"] == "closed" else []
+    return render(request, "study/results.html", {"r": out, "reveal": reveal})
+
+
+@admin_router.get("/submissions/{submission_id}")
+def code_page(submission_id: RowId, request: Request, s: ReadSession):
+    row = study.submission_code(s, submission_id)
+    return render(request, "study/code.html", {"sub": row, "team": s.get(Team, row.team_id)})
