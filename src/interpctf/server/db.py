@@ -63,11 +63,16 @@ class _Writer(sqlite3.Connection):
             self._release()
 
 
+# (pool_size, max_overflow) of each engine; SQLite has one engine for reads and one for writes
+SQLITE_POOL = (16, 16)
+POSTGRES_POOL = (10, 20)
+
+
 def _sqlite_engine(url: str, immediate: bool) -> Engine:
     args: dict = {"check_same_thread": False, "timeout": BUSY_SECONDS}
     if immediate:
         args["factory"] = type("Writer", (_Writer,), {"lock": threading.Lock()})
-    engine = create_engine(url, connect_args=args, pool_size=16, max_overflow=16)
+    engine = create_engine(url, connect_args=args, pool_size=SQLITE_POOL[0], max_overflow=SQLITE_POOL[1])
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record):
@@ -103,10 +108,18 @@ class Database:
             self.write_engine = _sqlite_engine(url, immediate=True)
         else:
             try:
-                self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+                self.engine = create_engine(url, pool_size=POSTGRES_POOL[0], max_overflow=POSTGRES_POOL[1],
+                                            pool_pre_ping=True)
             except Exception as exc:  # bad URL or missing driver
                 raise InterpctfError(f"cannot use database {url!r}: {exc}") from None
             self.write_engine = self.engine
+        # Requests that may use the database at once (the rest wait on the event loop, holding neither a thread nor a
+        # connection): with a connection per engine and request, the pools can never all be held by requests that
+        # wait for a thread while the threads wait for a connection. The margin is for the grading worker, the
+        # board refresher and league jobs.
+        # On PostgreSQL one pool serves a request's read and write sessions (two connections at most).
+        capacity = sum(SQLITE_POOL if self.is_sqlite else POSTGRES_POOL)
+        self.request_slots = max(1, capacity * 3 // 4 if self.is_sqlite else capacity // 2 - capacity // 10)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
 

@@ -1,7 +1,9 @@
 """The server's shared state: settings, database, challenge files, the grading worker, the board cache."""
 
+import asyncio
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -25,6 +27,17 @@ class ServerState:
     board_lock: threading.Lock = field(default_factory=threading.Lock)
     board_compute_lock: threading.Lock = field(default_factory=threading.Lock)  # one board computation at a time
     board_refresher: object | None = None  # scoreboard.BoardRefresher, started by the first board request
+    # per event loop: a semaphore belongs to the loop it first waits on (tests run several clients, each its loop)
+    _db_slots: weakref.WeakKeyDictionary = field(default_factory=weakref.WeakKeyDictionary)
+
+    @property
+    def db_slots(self) -> asyncio.Semaphore:
+        """Admission of requests to the database (``Database.request_slots`` at once), taken on the event loop."""
+        loop = asyncio.get_running_loop()
+        slots = self._db_slots.get(loop)
+        if slots is None:
+            slots = self._db_slots[loop] = asyncio.Semaphore(self.db.request_slots)
+        return slots
 
     _memo: dict = field(default_factory=dict)
 

@@ -68,12 +68,24 @@ async def _session(opened) -> AsyncIterator[Session]:
             opened.__exit__(None, None, None)
 
 
-async def _read_session(state: State) -> AsyncIterator[Session]:
+async def _db_slot(state: State) -> AsyncIterator[None]:
+    """One admission per request (FastAPI resolves a dependency once per request, however many sessions use it),
+    held until the request's sessions are closed. Without it, past the pool's size, requests holding a connection
+    waited for a worker thread while every thread waited for a connection: all stalled until the pool's 30 s
+    timeout (seen at 100 concurrent raters)."""
+    async with state.db_slots:
+        yield
+
+
+DbSlot = Annotated[None, Depends(_db_slot, scope="function")]
+
+
+async def _read_session(state: State, _slot: DbSlot) -> AsyncIterator[Session]:
     async for s in _session(state.db.read()):
         yield s
 
 
-async def _write_session(state: State) -> AsyncIterator[Session]:
+async def _write_session(state: State, _slot: DbSlot) -> AsyncIterator[Session]:
     async for s in _session(state.db.write()):
         yield s
 
