@@ -90,7 +90,9 @@ def test_each_kind_declares_its_bars_with_defaults():
     assert bars(trojan) == {"min_attack_success": ("attack_success", "min", 0.97),
                             "max_clean_accuracy_drop": ("accuracy_gap", "max", 0.02)}
     assert bars({**trojan, "answer": "detect"}) == {"min_attack_success": ("attack_success_min", "min", 0.97),
-                                                    "max_clean_accuracy_drop": ("accuracy_gap_max", "max", 0.02)}
+                                                    "max_clean_accuracy_drop": ("accuracy_gap_max", "max", 0.02),
+                                                    # reported on suites of 10 or more models, not enforced
+                                                    "max_weight_stats_auroc": ("weight_stats_auroc", "max", 1.0)}
     assert bars({"kind": "edit", "title": "t"}) == {"min_efficacy": ("efficacy", "min", 1.0),
                                                    "min_recall_kept": ("recall_kept", "min", 0.95)}
 

@@ -310,7 +310,7 @@ GPT = {"interpctf_family": "world-gpt", "model_type": "gpt2", "n_layer": 4, "n_e
     ({"vocab_size": 10 ** 9}, "vocab_size"),
     ({"model_type": "llama"}, "model_type"),
     ({"n_head": 3}, "not a multiple of n_head"),
-    ({"interpctf_family": "digits-cnn"}, "bundles of kind 'edit' hold world-gpt models, not 'digits-cnn'"),
+    ({"interpctf_family": "digits-cnn"}, "bundles of kind 'edit' hold world-gpt or hf-causal-lm models, not 'digits-cnn'"),
     ({"padding": "x" * 70_000}, "a model config is at most"),
 ])
 def test_configs_are_refused_before_any_model_is_built(tmp_path, change, message):
@@ -346,3 +346,28 @@ def test_deeply_nested_answers_are_a_one_line_bad_answer(source):
     with pytest.raises(BadAnswer) as info:
         parse_program(AnswerFile("a.py", source.encode()), 2)
     assert "\n" not in str(info.value) and ("nested" in str(info.value) or "syntax error" in str(info.value))
+
+
+def test_an_organizers_own_causal_lm_is_counted_from_above(tmp_path):
+    """``hf-causal-lm`` bundles (the edit kind's ``base_model``): the count from config.json bounds the weights
+    file of every family the editor knows, so a real model of each passes and an inflated weights file does not."""
+    import json
+
+    from safetensors.torch import save_file
+    from transformers import AutoModelForCausalLM, GPT2Config, LlamaConfig
+
+    from interpctf.intake.models import check_models
+
+    for i, cfg in enumerate([GPT2Config(n_layer=2, n_embd=32, n_head=4, vocab_size=300, n_positions=64),
+                             LlamaConfig(num_hidden_layers=2, hidden_size=32, num_attention_heads=4,
+                                         intermediate_size=64, vocab_size=300, max_position_embeddings=64)]):
+        model_dir = tmp_path / f"b{i}" / "model"
+        AutoModelForCausalLM.from_config(cfg).save_pretrained(model_dir)
+        config = json.loads((model_dir / "config.json").read_text())
+        (model_dir / "config.json").write_text(json.dumps({**config, "interpctf_family": "hf-causal-lm"}))
+        actual = sum(p.numel() for p in AutoModelForCausalLM.from_config(cfg).parameters())
+        counted = check_models(model_dir.parent, "edit")
+        assert actual <= counted <= 3 * actual
+        save_file({"w": __import__("torch").zeros(counted + 1)}, str(model_dir / "model.safetensors"))
+        with pytest.raises(BadBundle, match="declares"):
+            check_models(model_dir.parent, "edit")

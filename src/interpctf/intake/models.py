@@ -101,6 +101,38 @@ class TrojanCNNConfig(_Config):
         return (c * a * 9 + a) + (a * b * 9 + b) + (b * d * 9 + d) + (d * (s // 4) ** 2 * k + k)
 
 
+class HFCausalLMConfig(_Config):
+    """``hf-causal-lm`` (interpctf.nets.hf_causal_lm): an organizer's own causal LM of a family the editor knows.
+    The count is an upper bound over those families (q, k, v and output projections with biases, a gated MLP's
+    three matrices with biases, two norms per block, an untied head with a bias, learned positions), so a weights
+    file of any of them declares no more numbers than it."""
+
+    model_type: Literal["gpt2", "gpt_neox", "gptj", "llama", "mistral", "qwen2"]
+    vocab_size: int = Field(ge=2, le=262144)
+    n_embd: int | None = Field(default=None, ge=1, le=16384)
+    hidden_size: int | None = Field(default=None, ge=1, le=16384)
+    n_layer: int | None = Field(default=None, ge=1, le=128)
+    num_hidden_layers: int | None = Field(default=None, ge=1, le=128)
+    n_inner: int | None = Field(default=None, ge=1, le=65536)
+    intermediate_size: int | None = Field(default=None, ge=1, le=65536)
+    n_positions: int | None = Field(default=None, ge=1, le=131072)
+    max_position_embeddings: int | None = Field(default=None, ge=1, le=131072)
+
+    @model_validator(mode="after")
+    def _sizes_given(self):
+        if (self.n_embd or self.hidden_size) is None or (self.n_layer or self.num_hidden_layers) is None:
+            raise ValueError("the config names no hidden size (n_embd / hidden_size) or layer count")
+        return self
+
+    def params(self) -> int:
+        d = int(self.n_embd or self.hidden_size or 0)
+        layers = int(self.n_layer or self.num_hidden_layers or 0)
+        f = int(self.n_inner or self.intermediate_size or 4 * d)
+        positions = int(self.n_positions or self.max_position_embeddings or 0)
+        block = (4 * d * d + 4 * d) + (3 * d * f + f + d) + 4 * d
+        return self.vocab_size * d + positions * d + layers * block + 2 * d + self.vocab_size * d + self.vocab_size
+
+
 class CompiledTransformerConfig(_Config):
     """``compiled-transformer`` (interpctf.kinds.compiled.net): Tracr's layers, weights without biases."""
 
@@ -178,11 +210,13 @@ FAMILIES: dict[str, type[_Config]] = {"pairs-transformer": GPT2Config, "world-gp
                                       "digits-cnn": DigitsConfig, "mnist-cnn": MnistConfig,
                                       "trojan-cnn": TrojanCNNConfig, "image-mlp": ImageMLPConfig,
                                       "trojan-classifier": ClassifierConfig,
-                                      "compiled-transformer": CompiledTransformerConfig}
+                                      "compiled-transformer": CompiledTransformerConfig,
+                                      "hf-causal-lm": HFCausalLMConfig}
 # the families each kind publishes; a proposal of that kind may carry nothing else
 KIND_FAMILIES: dict[str, tuple[str, ...]] = {
     "labelfn": ("pairs-transformer", "digits-cnn", "mnist-cnn", "image-mlp"),
-    "trojan": ("trojan-cnn", "trojan-classifier"), "edit": ("world-gpt",), "compiled": ("compiled-transformer",)}
+    "trojan": ("trojan-cnn", "trojan-classifier"), "edit": ("world-gpt", "hf-causal-lm"),
+    "compiled": ("compiled-transformer",)}
 
 
 def _read_config(path: Path) -> dict:
