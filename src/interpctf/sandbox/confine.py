@@ -1,9 +1,12 @@
 """What a profile job's process does to itself first, before any untrusted code runs: drop to its fresh uid for
-good and set its per-process limits. A leaf module (stdlib only), so a sandbox can mount it alone."""
+good and set its per-process limits. Stdlib only, beside the grading worker (whose privilege drop it shares),
+so a sandbox can mount the two alone."""
 
 from __future__ import annotations
 
 import os
+
+from interpctf.sandbox.worker import drop_privileges
 
 
 def confine(uid: int, *, cpu_seconds: float, memory_bytes: int, processes: int, file_bytes: int) -> None:
@@ -11,16 +14,7 @@ def confine(uid: int, *, cpu_seconds: float, memory_bytes: int, processes: int, 
     import resource
     import signal
 
-    if os.getuid() == 0:  # privileged bubblewrap (the host runs as root): become a fresh unprivileged uid
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
-        try:
-            os.setuid(0)
-        except PermissionError:
-            pass
-        else:
-            os._exit(72)  # regaining root must be impossible
+    drop_privileges(uid)  # the grading worker's step: privileged bubblewrap runs us as root
     cpu = max(1, int(-(-cpu_seconds // 1)))
     for limit, soft, hard in (
         (resource.RLIMIT_CORE, 0, 0),

@@ -367,7 +367,7 @@ class _Libc:
         return self.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ct.addressof(fprog), 0, 0)
 
 
-def _drop_privileges(uid: int) -> None:
+def drop_privileges(uid: int) -> None:
     """Started as root by a privileged bubblewrap: become ``uid`` for good before anything else runs."""
     if os.getuid() != 0:
         return  # unprivileged bubblewrap: we already are the host's unprivileged user
@@ -385,7 +385,7 @@ def main() -> None:
     import ctypes
     import signal
 
-    _drop_privileges(int(sys.argv[1]))
+    drop_privileges(int(sys.argv[1]))
     libc = _Libc(ctypes)
     # Changing uid cleared bubblewrap's --die-with-parent (PR_SET_PDEATHSIG); set it again. If bubblewrap died
     # in between, the host's end of stdin is closed too, which the server also treats as "exit now".
