@@ -98,3 +98,43 @@ def test_unknown_task_is_refused():
 
     with pytest.raises(InterpctfError, match="unknown lab task 'nope'"):
         interpctf_lab(task="nope")
+
+
+@pytest.mark.slow
+def test_agent_code_sae_runs_in_the_sandbox_and_a_broken_one_counts_as_failed(tmp_path):
+    """The agent's module trains in the sandbox; one that opens a socket fails with its reason, counted against the
+    budget, and the submitted code run's test codes are encoded in the sandbox again."""
+    from pathlib import Path
+
+    from inspect_ai.model import ModelOutput
+
+    from interpctf.errors import SandboxUnavailable
+    from interpctf.inspect.lab_task import interpctf_lab
+    from interpctf.lab.store import RunStore
+    from interpctf.sandbox import check_available
+
+    try:
+        check_available()
+    except SandboxUnavailable as exc:
+        pytest.skip(f"code runs need the sandbox: {exc}")
+    example = (Path(__file__).resolve().parents[2] / "recipes" / "lab" / "code" / "relu_threshold.py").read_text()
+    attack = example + "\nimport socket\nsocket.socket()\n"
+    config = "width: 64\nsparsity_coefficient: 0.1\nsteps: 20\nbatch_size: 256\ndead_latents: none\n"
+    m, runs = "mockllm/model", tmp_path / "lab"
+    outputs = [ModelOutput.for_tool_call(m, "write_file", {"path": "sae.py", "content": example}),
+               ModelOutput.for_tool_call(m, "write_file", {"path": "bad/sae.py", "content": attack}),
+               ModelOutput.for_tool_call(m, "write_file", {"path": "tiny.yaml", "content": config}),
+               ModelOutput.for_tool_call(m, "run_experiment", {"config": "tiny.yaml", "code": "sae.py"}),
+               ModelOutput.for_tool_call(m, "run_experiment", {"config": "tiny.yaml", "code": "bad/sae.py"}),
+               ModelOutput.for_tool_call(m, "list_runs", {}),
+               ModelOutput.for_tool_call(m, "submit", {"run_id": 1}),
+               ModelOutput.from_content(m, "Done.")]
+    sample = _eval(interpctf_lab(task="sae-toy", max_experiments=3, runs_dir=str(runs)), outputs, tmp_path / "logs")
+    tools = [msg for msg in sample.messages if msg.role == "tool"]
+    assert json.loads(tools[3].content)["run_id"] == 1
+    assert "counted: 2 of 3 experiments used" in tools[4].error.message
+    listed = json.loads(tools[5].content)["runs"]
+    assert [r["status"] for r in listed] == ["completed", "failed"] and listed[1]["failure"]
+    rec = RunStore(runs).get(1)
+    assert rec.config["architecture"] == "code" and rec.participant_kind == "agent"
+    assert sample.scores["lab_score"].value == pytest.approx(rec.test_score)

@@ -3,7 +3,9 @@ key, the network and the rest of the host not; budgets per call (kill, then a cl
 task and for memory; the process gone when the sample ends. Driven through Inspect's mock model too."""
 
 import json
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -73,7 +75,7 @@ def test_call_budget_kills_and_next_call_is_told(bundle):
 def test_total_budget_and_memory_budget(bundle):
     with SandboxedPython(bundle, PythonBudget(call_seconds=2, total_seconds=2, memory_bytes=1 << 30)) as py:
         assert "MemoryError" in py.run("b = bytearray(3 << 30)")  # over RLIMIT_AS: refused, the process lives
-        with pytest.raises(PythonToolError):
+        with pytest.raises(PythonToolError, match="budget for this task .* ran out during the call"):
             py.run("import time\ntime.sleep(5)")
         with pytest.raises(PythonToolError, match="time budget for this task"):
             py.run("1")
@@ -91,7 +93,7 @@ def test_output_is_capped_and_close_cleans_up(bundle):
 
 def test_challenge_agent_uses_python_then_submits(small_pairs, tmp_path):
     """The scripted agent loads the bundle's weights in the python tool, keeps a variable across calls, submits
-    the rule; the key stays out of reach and the grader scores the answer."""
+    the rule; the key stays out of reach, the grader scores the answer, and the process ends with the sample."""
     from inspect_ai import eval as inspect_eval
     from inspect_ai.model import ModelOutput, get_model
     from safetensors import safe_open
@@ -114,8 +116,11 @@ def test_challenge_agent_uses_python_then_submits(small_pairs, tmp_path):
                ModelOutput.from_content(m, "Done.")]
     task = interpctf_challenge(bundle=str(small_pairs / "bundle"), key=str(small_pairs / "key.json"),
                                python_call_seconds=60)
+    scratch = Path(tempfile.gettempdir())
+    before = set(scratch.glob("interpctf-python-*"))
     logs = inspect_eval(task, model=get_model(m, custom_outputs=_offline(outputs)), log_dir=str(tmp_path),
                         display="none")
+    assert set(scratch.glob("interpctf-python-*")) == before  # the sample's process was closed, its scratch gone
     assert logs[0].status == "success", logs[0].error
     sample = logs[0].samples[0]
     tools = [msg for msg in sample.messages if msg.role == "tool"]

@@ -170,10 +170,13 @@ class SandboxedPython:
         return PythonToolError(f"{reason}; the Python process was stopped and its variables are lost (the next "
                                "call starts a fresh one)")
 
-    def _reply(self, request_id: int | None, seconds: float) -> dict:
-        """Wait up to ``seconds`` for the reply line carrying ``request_id`` (None: the ready line)."""
+    def _reply(self, request_id: int | None, seconds: float, over: str | None = None) -> dict:
+        """Wait up to ``seconds`` for the reply line carrying ``request_id`` (None: the ready line); ``over`` is
+        what to say when the time runs out."""
         deadline = time.monotonic() + seconds
         while True:
+            if self._proc is None:  # closed from another thread (the sample ended during the call)
+                raise PythonToolError("the python tool was closed: the task has ended")
             self._stderr.read()
             while b"\n" in self._buffer:
                 line, self._buffer = self._buffer.split(b"\n", 1)
@@ -189,7 +192,7 @@ class SandboxedPython:
                 raise self._stop(f"the call wrote more than the scratch budget ({self.budget.scratch_bytes >> 20} MiB)")
             left = deadline - time.monotonic()
             if left <= 0:
-                raise self._stop(f"the call went past its time budget ({seconds:g} s)")
+                raise self._stop(over or f"the call went past its time budget ({seconds:g} s)")
             ready = select.select([self._lines, self._stderr_fd], [], [], min(POLL_SECONDS, left))[0]
             if self._lines in ready:
                 chunk = os.read(self._lines, 65536)
@@ -231,9 +234,16 @@ class SandboxedPython:
             view = memoryview(body)
             while view:
                 view = view[os.write(self._data, view):]
-            reply = self._reply(self._next_id, min(self.budget.call_seconds, left))
+            over = None if self.budget.call_seconds <= left else (
+                f"the python tool's time budget for this task ({self.budget.total_seconds:g} s) ran out during the "
+                "call")
+            reply = self._reply(self._next_id, min(self.budget.call_seconds, left), over)
         except BrokenPipeError:
             raise self._stop("the Python process had exited") from None
+        except (OSError, ValueError, AttributeError):
+            if self._proc is None:  # its pipes were closed under it: the sample ended
+                raise PythonToolError("the python tool was closed: the task has ended") from None
+            raise
         finally:
             self.used += time.monotonic() - start
         return note + format_reply(reply)
