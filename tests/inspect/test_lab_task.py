@@ -138,3 +138,13 @@ def test_agent_code_sae_runs_in_the_sandbox_and_a_broken_one_counts_as_failed(tm
     rec = RunStore(runs).get(1)
     assert rec.config["architecture"] == "code" and rec.participant_kind == "agent"
     assert sample.scores["lab_score"].value == pytest.approx(rec.test_score)
+
+
+def test_every_lab_task_is_an_agent_task():
+    from interpctf.inspect.lab_task import interpctf_lab
+    from interpctf.lab.tasks import get_task, task_names
+
+    for name in task_names():
+        (sample,) = interpctf_lab(task=name, max_experiments=3).dataset
+        assert f"# Lab task {name}" in sample.input and "Experiments: 3 runs in all" in sample.input
+        assert get_task(name).instructions.strip()[:60] in sample.input

@@ -33,17 +33,25 @@ SYSTEM = ("You are an interpretability researcher with a fixed budget of experim
 SUBMITTED = "interpctf_lab_submitted"
 
 
-def instructions(name: str, max_experiments: int, max_seconds: float | None) -> str:
-    info = get_task(name).describe()
+def instructions(name: str, max_experiments: int, max_seconds: float | None, options: dict | None = None) -> str:
+    info = get_task(name, options).describe()
     budget = dict(info["budget"])
     if max_seconds is not None:
         budget["max_seconds"] = min(max_seconds, budget["max_seconds"])
     return (f"# Lab task {name}\n\n{info['instructions']}\n\nScore: {info['score']}.\n"
             f"Budget per run: {json.dumps(budget)}. Experiments: {max_experiments} runs in all.\n"
             f"Metrics reported: {', '.join(info['metrics'])}.\n\n"
-            f"Default config (a YAML config overrides these keys): {json.dumps(info['default_config'])}\n\n"
+            f"Default config (a YAML config overrides these keys): {json.dumps(info['default_config'])}\n"
+            f"Config keys: {_config_keys(info['config_schema'])}\n\n"
             "A code SAE is a module defining one subclass of interpctf.lab.saes.custom.CustomSAE (its own encode "
             "and training loss; the decoder stays linear, W_dec and b_dec); run it with run_experiment(code=...).")
+
+
+def _config_keys(schema: dict) -> str:
+    """Every config key of the task's schema with its description where it has one, in one line (the full JSON
+    schema is long)."""
+    props = schema.get("properties", {})
+    return "; ".join(f"{name} ({p['description']})" if p.get("description") else name for name, p in props.items())
 
 
 def _call(fn, *args, **kwargs):
@@ -154,11 +162,13 @@ def submit(session: LabSession) -> Tool:
 
 
 @solver
-def lab_agent(name: str, runs_dir: str | None, max_experiments: int, max_seconds: float | None) -> Solver:
+def lab_agent(name: str, runs_dir: str | None, max_experiments: int, max_seconds: float | None,
+              options: dict | None = None) -> Solver:
     """Each sample gets a workspace and a session of its own (its uuid), the model's name as participant."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        session = LabSession.open(name, runs_dir, str(state.model), state.uuid, max_experiments, max_seconds)
+        session = LabSession.open(name, runs_dir, str(state.model), state.uuid, max_experiments, max_seconds,
+                                  options)
         state.tools = [write_file(session), run_experiment(session), read_results(session), read_plot(session),
                        list_runs(session), submit(session)]
         return await generate(state, tool_calls="loop")
@@ -189,14 +199,15 @@ def lab_score(runs_dir: str | None):
 
 @task
 def interpctf_lab(task: str = "sae-toy", max_experiments: int = 10, max_seconds: float | None = None,
-                  runs_dir: str | None = None, message_limit: int = 60) -> Task:
+                  runs_dir: str | None = None, options: dict | None = None, message_limit: int = 60) -> Task:
     """``task``: a lab task (``interpctf lab tasks``); ``max_experiments``: runs the agent may start;
-    ``max_seconds``: lower each run's time budget; ``runs_dir``: the runs store (default $INTERPCTF_LAB_DIR)."""
-    get_task(task)  # an unknown task fails here, naming the choices
+    ``max_seconds``: lower each run's time budget; ``runs_dir``: the runs store (default $INTERPCTF_LAB_DIR);
+    ``options``: the task's own (sae-lm: ``{model: ..., hook: ...}``), its runs then on that options' board."""
+    get_task(task, options)  # an unknown task or a bad option fails here, naming the choices
     if max_experiments < 1:
         raise InterpctfError(f"max_experiments: {max_experiments} must be at least 1")
     store_dir = str(RunStore(runs_dir).root)
-    return Task(dataset=[Sample(input=instructions(task, max_experiments, max_seconds), id=task)],
-                solver=[system_message(SYSTEM), lab_agent(task, store_dir, max_experiments, max_seconds)],
+    return Task(dataset=[Sample(input=instructions(task, max_experiments, max_seconds, options), id=task)],
+                solver=[system_message(SYSTEM), lab_agent(task, store_dir, max_experiments, max_seconds, options)],
                 scorer=lab_score(store_dir), message_limit=message_limit)
 

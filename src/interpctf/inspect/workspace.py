@@ -51,14 +51,16 @@ class LabSession:
     max_experiments: int
     max_seconds: float | None
     workspace: Path
+    options: dict[str, Any] | None = None  # the task's own options (sae-lm: model, hook, corpus)
 
     @classmethod
     def open(cls, task: str, runs_dir: str | None, participant: str, session_id: str, max_experiments: int,
-             max_seconds: float | None) -> "LabSession":
+             max_seconds: float | None, options: dict[str, Any] | None = None) -> "LabSession":
         store = RunStore(runs_dir)
         workspace = store.root / "workspaces" / session_id
         workspace.mkdir(parents=True, exist_ok=True)
-        return cls(task, str(store.root), participant, session_id, max_experiments, max_seconds, workspace)
+        return cls(task, str(store.root), participant, session_id, max_experiments, max_seconds, workspace,
+                   options)
 
     def _store(self) -> RunStore:
         return RunStore(self.runs_dir)
@@ -88,7 +90,7 @@ class LabSession:
         try:
             result = runner.run(self.task, config_path, code=code_path, runs_dir=self.runs_dir,
                                 max_seconds=self.max_seconds, participant=self.participant,
-                                participant_kind="agent", session_id=self.session_id)
+                                participant_kind="agent", session_id=self.session_id, task_options=self.options)
         except CodeRunFailed as exc:
             raise InterpctfError(f"{exc} (counted: {self.used()} of {self.max_experiments} experiments used)") \
                 from None
@@ -108,8 +110,10 @@ class LabSession:
         if which not in PLOTS:
             raise InterpctfError(f"plot: {which!r} is not one of {', '.join(PLOTS)}")
         rec = self._mine(run_id)
-        frontier, dead = write_plots(self._store(), rec.id)
         m = rec.metrics
+        if "l0" not in m or "explained_variance" not in m:
+            raise InterpctfError(f"plot: {rec.task}'s runs have no sparsity plots; read their metrics instead")
+        frontier, dead = write_plots(self._store(), rec.id)
         if which == "frontier":
             n = len(self._store().list(rec.task, rec.board))
             return frontier, (f"run {rec.id}: L0 {m.get('l0', float('nan')):.2f}, explained variance "
