@@ -84,3 +84,19 @@ def test_a_store_from_before_task_options_gains_the_board_column(tmp_path):
                    " artifacts_path, created_at, score) VALUES ('sae-toy', '{}', 'h', 0, '{}', 1, 1, 'v', '/x', 0, 0.7)")
     (old,) = RunStore(tmp_path).list("sae-toy")
     assert old.board == "" and old.score == 0.7
+
+
+def test_runs_name_who_ran_them_and_old_stores_read_as_cli_runs(tmp_path):
+    with sqlite3.connect(tmp_path / "runs.sqlite") as db:
+        db.executescript(_SCHEMA_WITHOUT_FAILURE)
+        db.execute("INSERT INTO runs (task, config, config_hash, seed, metrics, steps, duration_s, package_version,"
+                   " artifacts_path, created_at) VALUES ('sae-toy', '{}', 'h', 0, '{}', 1, 1, 'v', '/x', 0)")
+    store = RunStore(tmp_path)
+    (old,) = store.list("sae-toy")
+    assert (old.participant, old.participant_kind, old.session_id) == (None, "cli", None)
+    agent = store.reserve("sae-toy", {}, "h", 0, "v", None, participant="mockllm/model", participant_kind="agent",
+                          session_id="s1")
+    store.fail(agent, "the run ran out of memory")
+    (rec,) = store.of_session("s1")
+    assert (rec.id, rec.participant, rec.participant_kind) == (agent, "mockllm/model", "agent")
+    assert store.of_session("other") == []

@@ -1,9 +1,10 @@
-"""A challenge as an Inspect task: the statement is the sample, ``query`` and ``submit_answer`` the tools, the
-kind's grader (with the key) the scorer.
+"""A challenge as an Inspect task: the statement is the sample, ``query``, ``submit_answer`` and a stateful
+sandboxed ``python`` (:mod:`interpctf.inspect.python_tool`) the tools, the kind's grader (with the key) the scorer.
 
     inspect eval interpctf/inspect/task.py@interpctf_challenge -T bundle=DIR/bundle -T key=DIR/key.json
 
-The agent never sees the key: the tools read only the public bundle; the scorer alone opens the key.
+The agent never sees the key: the tools read only the public bundle (``python`` runs in the sandbox, where the
+bundle alone is mounted); the scorer alone opens the key.
 """
 
 import asyncio
@@ -13,13 +14,15 @@ from pathlib import Path
 from inspect_ai import Task, task
 from inspect_ai.dataset import Sample
 from inspect_ai.scorer import Score, Target, mean, scorer
-from inspect_ai.solver import TaskState, generate, system_message, use_tools
+from inspect_ai.solver import TaskState, system_message
 from inspect_ai.tool import Tool, ToolError, tool
 from inspect_ai.util import store
 
 from interpctf.bundle import bundle_root, key_path, open_challenge, read_manifest
 from interpctf.errors import InterpctfError, one_line
 from interpctf.grading import grade_file
+from interpctf.inspect.python_tool import PYTHON_HELP, loop_with_python
+from interpctf.inspect.repl import PythonBudget
 from interpctf.kinds import get_kind
 from interpctf.registry import registry
 from interpctf.schema import AnswerFile
@@ -101,9 +104,17 @@ def grader(bundle_dir: str, key_path: str):
 
 
 @task
-def interpctf_challenge(bundle: str, key: str, max_queries: int | None = 20_000, message_limit: int = 40) -> Task:
+def interpctf_challenge(bundle: str, key: str, max_queries: int | None = 20_000, message_limit: int = 40,
+                        python: bool = True, python_call_seconds: float = 60.0,
+                        python_total_seconds: float = 900.0, python_memory_mb: int = 4096) -> Task:
+    """``python``: offer the sandboxed ``python`` tool, with its wall seconds per call and for the whole sample
+    and its memory (the process tree together)."""
     bundle_dir, key_file = str(bundle_root(Path(bundle))), str(key_path(Path(key)))
+    budget = PythonBudget(call_seconds=python_call_seconds, total_seconds=python_total_seconds,
+                          memory_bytes=python_memory_mb << 20) if python else None
+    system = f"{SYSTEM} {PYTHON_HELP}" if python else SYSTEM
     return Task(dataset=[Sample(input=statement(Path(bundle_dir)), id=read_manifest(Path(bundle_dir)).id)],
-                solver=[system_message(SYSTEM), use_tools([query(bundle_dir, max_queries), submit_answer(bundle_dir)]),
-                        generate(tool_calls="loop")],
+                solver=[system_message(system),
+                        loop_with_python(lambda: [query(bundle_dir, max_queries), submit_answer(bundle_dir)],
+                                         bundle_dir, budget)],
                 scorer=grader(bundle_dir, key_file), message_limit=message_limit)

@@ -81,14 +81,16 @@ def resolve_config(task_name: str, config: dict[str, Any] | SAEConfig | str | Pa
 def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None, *, seed: int | None = None,
         runs_dir: str | Path | None = None, progress: ProgressFn | None = None, record: bool = True,
         threads: int | None = None, max_seconds: float | None = None, code: str | Path | None = None,
-        task_options: dict[str, Any] | None = None) -> RunResult:
+        task_options: dict[str, Any] | None = None, participant: str | None = None,
+        participant_kind: str = "cli", session_id: str | None = None) -> RunResult:
     """Train one SAE on ``task`` with ``config`` (a dict, an SAEConfig, a YAML path, or None for the task's default),
     measure it on validation activations, and record it in the runs store (unless ``record`` is False).
 
     ``code``: a Python module defining the SAE (a subclass of :class:`interpctf.lab.saes.custom.CustomSAE`); it is
     trained in the sandbox (:mod:`interpctf.lab.code.host`) and a run it breaks is recorded as failed, with the
     reason, and raised as :class:`CodeRunFailed`. ``task_options``: the task's own (sae-lm: ``model``, ``hook``,
-    ``corpus``), kept with the run's artifacts for ``submit``. ``max_seconds`` may only lower the time budget."""
+    ``corpus``), kept with the run's artifacts for ``submit``. ``max_seconds`` may only lower the time budget.
+    ``participant``, ``participant_kind`` ('cli', 'human', 'agent') and ``session_id`` say who ran it, recorded."""
     t = get_task(task, task_options)
     task_options = {k: v for k, v in (task_options or {}).items() if v is not None}
     source = read_code(code) if code is not None else None
@@ -105,7 +107,7 @@ def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None
         budget = budget.model_copy(update={"max_seconds": min(max_seconds, budget.max_seconds)})
     store = RunStore(runs_dir)
     run_id = store.reserve(task, cfg.model_dump(mode="json"), cfg.hash(), cfg.seed, __version__, git_commit(),
-                           board_name(task_options)) if record else None
+                           board_name(task_options), participant, participant_kind, session_id) if record else None
     try:
         with _threads(threads):
             data = t.load_data(cfg, store.root / "cache")

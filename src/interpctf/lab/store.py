@@ -41,7 +41,10 @@ CREATE TABLE IF NOT EXISTS runs (
     test_score REAL,
     submitted_at REAL,
     failure TEXT,
-    board TEXT NOT NULL DEFAULT ''
+    board TEXT NOT NULL DEFAULT '',
+    participant TEXT,
+    participant_kind TEXT NOT NULL DEFAULT 'cli',
+    session_id TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_task ON runs(task);
 """
@@ -86,6 +89,10 @@ class RunRecord:
     # The task's own options as canonical JSON ('' for the task as shipped). Runs on different options (sae-lm on
     # another model or site) are scored differently and never share a leaderboard.
     board: str = ""
+    # Who ran it: the Inspect model's name for an agent, a person's name in a session; 'cli' runs name no one.
+    participant: str | None = None
+    participant_kind: str = "cli"  # 'cli' | 'human' | 'agent'
+    session_id: str | None = None  # the agent's sample or the person's session the run was counted against
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "RunRecord":
@@ -93,6 +100,14 @@ class RunRecord:
         for key in ("config", "metrics", "test_metrics"):
             d[key] = json.loads(d[key]) if d[key] is not None else None
         return cls(**d)
+
+
+def _add_participant_columns(db: sqlite3.Connection, columns: set[str]) -> None:
+    """A store from before runs named who ran them: its runs read as 'cli' runs of no one."""
+    for name, decl in (("participant", "TEXT"), ("participant_kind", "TEXT NOT NULL DEFAULT 'cli'"),
+                       ("session_id", "TEXT")):
+        if name not in columns:
+            db.execute(f"ALTER TABLE runs ADD COLUMN {name} {decl}")
 
 
 class RunStore:
@@ -108,6 +123,7 @@ class RunStore:
                 db.execute("ALTER TABLE runs ADD COLUMN failure TEXT")
             if "board" not in columns:  # a store from before task options
                 db.execute("ALTER TABLE runs ADD COLUMN board TEXT NOT NULL DEFAULT ''")
+            _add_participant_columns(db, columns)
 
     def _use_wal(self) -> None:
         """Switch the file to WAL once. Switching takes an exclusive lock that ignores the busy timeout, so
@@ -138,14 +154,16 @@ class RunStore:
         return self.root / "artifacts" / f"run-{run_id:05d}"
 
     def reserve(self, task: str, config: dict[str, Any], config_hash: str, seed: int, version: str,
-                git_commit: str | None, board: str = "") -> int:
+                git_commit: str | None, board: str = "", participant: str | None = None,
+                participant_kind: str = "cli", session_id: str | None = None) -> int:
         """Insert a placeholder row to get the run's id before its artifacts are written."""
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO runs (task, config, config_hash, seed, metrics, steps, duration_s, package_version,"
-                " git_commit, artifacts_path, created_at, board) VALUES (?, ?, ?, ?, '{}', 0, 0, ?, ?, '', ?, ?)",
+                " git_commit, artifacts_path, created_at, board, participant, participant_kind, session_id)"
+                " VALUES (?, ?, ?, ?, '{}', 0, 0, ?, ?, '', ?, ?, ?, ?, ?)",
                 (task, json.dumps(config, sort_keys=True), config_hash, seed, version, git_commit, time.time(),
-                 board))
+                 board, participant, participant_kind, session_id))
             return int(cur.lastrowid)
 
     def complete(self, run_id: int, *, metrics: dict[str, float], score: float | None, score_note: str | None,
@@ -176,6 +194,12 @@ class RunStore:
         if board is not None:
             query, args = query + " AND board=?", (*args, board)
         return query, args
+
+    def of_session(self, session_id: str) -> list[RunRecord]:
+        """Every run (completed or failed) counted against one session, oldest first."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM runs WHERE session_id=? ORDER BY id", (session_id,)).fetchall()
+        return [RunRecord.from_row(r) for r in rows]
 
     def delete(self, run_id: int) -> None:
         with self._connect() as db:

@@ -61,9 +61,10 @@ def _package_dir() -> Path:
 
 
 def command(workspace: Path, package_files: list[str], empty_files: list[str], module: str, budget: LabBudget,
-            seccomp_fd: int, info_fd: int) -> list[str]:
+            seccomp_fd: int, info_fd: int, ro_binds: tuple[tuple[Path, str], ...] = ()) -> list[str]:
     """The bubblewrap command line: ``package_files`` (paths inside the package) bound read-only, ``empty_files``
-    bound as empty files (``__init__`` modules whose imports would pull in what is not mounted)."""
+    bound as empty files (``__init__`` modules whose imports would pull in what is not mounted), and each
+    ``(host path, sandbox path)`` of ``ro_binds`` read-only (a challenge's public bundle for the agents' REPL)."""
     prefix, python, library_path = launcher._python_layout()
     package = _package_dir()
     cmd = [launcher.find_bwrap()]
@@ -98,6 +99,8 @@ def command(workspace: Path, package_files: list[str], empty_files: list[str], m
         cmd += ["--ro-bind", "/dev/null", f"{SANDBOX_SRC}/interpctf/{rel}"]
     if os.path.isdir("/sys/devices/system/cpu"):
         cmd += ["--ro-bind", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
+    for host, inside in ro_binds:
+        cmd += ["--ro-bind", str(host), inside]
     cmd += ["--bind", str(workspace), WORKSPACE]
     cmd += ["--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--size", str(budget.tmp_bytes),
             "--tmpfs", "/tmp", "--chdir", WORKSPACE]
