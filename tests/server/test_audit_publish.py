@@ -116,3 +116,16 @@ def test_a_proposal_row_comes_from_its_sandboxed_check():
     assert proposal_verdict(solved) == (True, "FLAGGED: labelfn/rulesearch solves it from the outside")
     assert proposal_verdict({}) == (False, "not checked yet")
     assert proposal_verdict({"variants": [{"baselines": {}}]})[1].endswith("no audit solver for this kind")
+
+
+def test_a_challenges_verdict_names_what_solves_it_bare_and_with_its_statement():
+    from interpctf.server.audit_jobs import challenge_verdict
+
+    clean = {"arrays": [], "solved_by": [], "runs": {}, "flagged": False}
+    assert challenge_verdict({"calibrated": True, "solved_by": []}, clean) == \
+        (False, "passes: no black-box solver solves it bare")
+    assert challenge_verdict({"calibrated": False, "solved_by": []}, clean)[0] is False
+    data = {"arrays": [[8, 8]], "solved_by": ["labelfn/rulesearch"], "runs": {"labelfn/rulesearch": {}},
+            "flagged": True}
+    assert challenge_verdict({"calibrated": True, "solved_by": []}, data) == \
+        (True, "FLAGGED: no black-box solver solves it bare; with the statement's data, labelfn/rulesearch solves it")

@@ -49,8 +49,11 @@ def challenge_verdict(calibration: dict, statement: dict) -> tuple[bool, str]:
     parts = [f"{', '.join(bare)} solves it bare" if bare else
              ("no black-box solver solves it bare" if calibration["calibrated"] else
               "not calibrated at forge time (forge with --calibrate)")]
-    if statement["arrays"]:
-        parts.append(statement["line"])
+    if statement["arrays"]:  # the statement's own wording, not a hint's: the line says which data it was
+        solvers = statement["solved_by"]
+        parts.append(f"with the statement's data, {', '.join(solvers)} solves it" if solvers else
+                     f"the statement's data helps no black-box solver (tried {', '.join(sorted(statement['runs']))})"
+                     if statement["runs"] else "the statement holds data but the kind has no hint-aware solver")
     flagged = bool(bare) or statement["flagged"]
     return flagged, ("FLAGGED: " if flagged else "passes: ") + "; ".join(parts)
 
