@@ -11,13 +11,13 @@ solver's, not a seed's luck: with the exact secret among its candidates the band
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import admin, player
 from interpctf.bundle import read_key
+from test_audit_publish import _wait
 
 pytestmark = pytest.mark.slow
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "digits-blend.yaml"
@@ -39,16 +39,6 @@ def _secret_image(forged: Path) -> list:
     return json.loads(re.search(r"^SECRET = (\[.*\])$", source, re.M).group(1))
 
 
-def _audited(client, hint_id: int, timeout: float = 600) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        row = next(h for h in client.get("/api/v1/admin/hints").json() if h["id"] == hint_id)
-        if row["audit"]["status"] in ("done", "failed"):
-            return row
-        time.sleep(0.2)
-    raise AssertionError(f"hint {hint_id} not audited in {timeout}s")
-
-
 def test_a_hint_showing_the_secret_image_is_flagged_and_an_ordinary_one_passes(server_factory, blend):
     from interpctf.data.digits import digit_images
 
@@ -64,7 +54,7 @@ def test_a_hint_showing_the_secret_image_is_flagged_and_an_ordinary_one_passes(s
     flagged_id = max(h["id"] for h in boss.get("/api/v1/admin/hints").json())
     passing_id = boss.post("/api/v1/admin/hints", json={"challenge": "digits", "content": ordinary}).json()["id"]
 
-    flagged, passing = _audited(boss, flagged_id), _audited(boss, passing_id)
+    flagged, passing = _wait(boss, flagged_id, 600), _wait(boss, passing_id, 600)
     assert flagged["audit"]["flagged"] and flagged["audit"]["solved_by"] == ["labelfn/rulesearch"], flagged
     assert not passing["audit"]["flagged"] and passing["audit"]["status"] == "done", passing
     page = boss.get("/admin/hints").text

@@ -20,7 +20,7 @@ def _wait(client, hint_id: int, timeout: float = 60) -> dict:
         row = next(h for h in client.get("/api/v1/admin/hints").json() if h["id"] == hint_id)
         if row["audit"]["status"] in ("done", "failed"):
             return row
-        time.sleep(0.05)
+        time.sleep(0.1)
     raise AssertionError(f"hint {hint_id} not audited in {timeout}s")
 
 
