@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from interpctf.intake.png import MAX_BYTES
-from interpctf.server import study
+from interpctf.server import study, study_pictures
 from interpctf.server.errors import ApiError, forbidden
 from interpctf.server.models import User
 from interpctf.server.routes.deps import ADMIN, CsrfUser, CurrentUser, ReadSession, RowId, State
@@ -57,13 +57,20 @@ async def submit(user: CsrfUser, st: State, s: ReadSession, images: list[UploadF
 @router.get("/next")
 def next_question(user: CurrentUser, st: State, s: ReadSession):
     """Your next assigned question (images and 8 candidates), and your progress."""
-    return study.progress(st, s, require_rater(user))
+    return study_pictures.with_pictures(st, study.progress(st, s, require_rater(user)))
 
 
 @router.post("/answers", status_code=201)
 def answer(body: AnswerIn, user: CsrfUser, st: State):
     study.answer(st, require_rater(user), body.question, body.choice)
     return {"question": body.question, "choice": body.choice}
+
+
+@router.get("/pictures/{token}", response_class=Response)
+def candidate_picture(token: str, user: CurrentUser, st: State):
+    """A candidate trigger's picture (raters and admins); its name is a random token, never the trigger's."""
+    return Response(study_pictures.picture(st, user, token[:64]), media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/images/{image_id}", response_class=Response)
@@ -102,6 +109,9 @@ def settings(body: study.StudySettings, st: State, s: ReadSession):
 
 @admin_router.post("/open")
 def open_study(st: State, s: ReadSession):
+    draft = study.load(st)
+    if draft.status == "draft":  # question generation: the candidates' pictures first, from the key
+        study_pictures.generate(st, s, draft.settings)
     state = study.open_study(st, s)
     return {"status": state.status, "questions": len(state.questions),
             "assignment": {r: len(q) for r, q in state.assignment.items()}}

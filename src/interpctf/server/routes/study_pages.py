@@ -5,7 +5,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from interpctf.server import study
+from interpctf.server import study, study_pictures
 from interpctf.server.errors import ApiError
 from interpctf.server.models import Team
 from interpctf.server.pages_common import render
@@ -38,7 +38,8 @@ async def submit_form(request: Request, user: CsrfUser, st: State, s: ReadSessio
 
 @router.get("/study/rate")
 def rate_page(request: Request, user: CurrentUser, st: State, s: ReadSession):
-    return render(request, "study/rate.html", {"p": study.progress(st, s, require_rater(user)), "error": None})
+    progress = study_pictures.with_pictures(st, study.progress(st, s, require_rater(user)))
+    return render(request, "study/rate.html", {"p": progress, "error": None})
 
 
 @router.post("/study/rate")
@@ -47,8 +48,8 @@ def rate_form(request: Request, user: CsrfUser, st: State, s: ReadSession, quest
     try:
         study.answer(st, require_rater(user), question, choice)
     except ApiError as exc:  # shown above the next question rather than as a bare error page
-        return render(request, "study/rate.html", {"p": study.progress(st, s, user), "error": exc.message},
-                      status=exc.status)
+        return render(request, "study/rate.html", {"p": study_pictures.with_pictures(st, study.progress(st, s, user)),
+                                                   "error": exc.message}, status=exc.status)
     return see_other("/study/rate")
 
 
@@ -59,7 +60,7 @@ def results_page(request: Request, user: CurrentUser, st: State, s: ReadSession)
     names = dict(s.execute(select(Team.id, Team.name)).all())
     for row in out["submissions"]:
         row["team"] = names.get(row["team_id"], "?")
-    reveal = study.reveal(st) if out["status"] == "closed" else []
+    reveal = study_pictures.reveal_with_pictures(st, study.reveal(st)) if out["status"] == "closed" else []
     return render(request, "study/results.html", {"r": out, "reveal": reveal})
 
 
