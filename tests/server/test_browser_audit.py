@@ -66,3 +66,42 @@ def test_the_admin_audits_a_hint_and_a_challenge_and_publishes_anyway(site_facto
     page.goto(f"{site.url}/challenges/tiny")
     assert page.locator("#audit").count() == 1 and "published anyway" in page.content()
     _shot(page, "challenge-audit-line")
+
+
+def _trigger_pictures(self, challenge, trojans, pool, seed):
+    """Pictures like the trojan kind's (trigger_picture on a digit-sized input), drawn here without a forge."""
+    import numpy as np
+
+    from interpctf.kinds.trojan.common import trigger_picture
+    from interpctf.kinds.trojan.png import png_bytes
+    from interpctf.kinds.trojan.triggers import draw_trigger
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for i, name in enumerate(sorted(trojans) + sorted(pool)):
+        example = (rng.random((1, 28, 28)) < 0.15).astype(np.float32)
+        out[name] = png_bytes(trigger_picture(draw_trigger(("patch", "blended", "faint")[i % 3], (1, 28, 28), rng),
+                                              example))
+    return out
+
+
+def test_the_rater_picks_among_trigger_pictures(site_factory, browser, monkeypatch):
+    from conftest import admin, player
+    from study_helpers import SETTINGS, study_spec, upload
+    from interpctf.kinds.labelfn.kind import LabelFnKind
+
+    monkeypatch.setattr(LabelFnKind, "study_pictures", _trigger_pictures, raising=False)
+    site = site_factory(study_spec())
+    boss = admin(site.server)
+    assert boss.put("/api/v1/admin/study/settings", json=SETTINGS).status_code == 200
+    assert upload(player(site.server, "alice"), {"m00": 1, "m01": 1}).status_code == 201
+    assert boss.post("/api/v1/admin/study/open").status_code == 200
+    page = browser.new_context(viewport={"width": 1100, "height": 800}).new_page()
+    _login(page, site, "rater1", "rater-password")
+    page.goto(f"{site.url}/study/rate")
+    page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth)")
+    assert page.locator("#choices img.candidate").count() == 8
+    _shot(page, "rater-pictures")
+    with page.expect_navigation():
+        page.keyboard.press("1")
+    assert "1</strong> of" in page.content()

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from interpctf.intake.png import MAX_BYTES
-from interpctf.server import study, study_pictures
+from interpctf.server import study, study_pictures, study_rerun
 from interpctf.server.errors import ApiError, forbidden
 from interpctf.server.models import User
 from interpctf.server.routes.deps import ADMIN, CsrfUser, CurrentUser, ReadSession, RowId, State
@@ -126,3 +126,17 @@ def close_study(st: State):
 def submission(submission_id: RowId, s: ReadSession):
     row = study.submission_code(s, submission_id)
     return {"id": row.id, "team_id": row.team_id, "challenge_id": row.challenge_id, "code": row.code}
+
+
+@admin_router.post("/submissions/{submission_id}/rerun", status_code=202)
+def rerun(submission_id: RowId, st: State, s: ReadSession):
+    """Re-run the submission's code in the sandbox against the public bundle; poll ``GET .../rerun``."""
+    study.submission_code(s, submission_id)
+    study_rerun.start(st, submission_id)
+    return {"id": submission_id, "status": "running"}
+
+
+@admin_router.get("/submissions/{submission_id}/rerun")
+def rerun_result(submission_id: RowId, st: State, s: ReadSession):
+    study.submission_code(s, submission_id)
+    return study_rerun.result(st, submission_id) or {"status": "none"}

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from interpctf.server import study, study_pictures
+from interpctf.server import study, study_pictures, study_rerun
 from interpctf.server.errors import ApiError
 from interpctf.server.models import Team
 from interpctf.server.pages_common import render
@@ -65,6 +65,14 @@ def results_page(request: Request, user: CurrentUser, st: State, s: ReadSession)
 
 
 @admin_router.get("/submissions/{submission_id}")
-def code_page(submission_id: RowId, request: Request, s: ReadSession):
+def code_page(submission_id: RowId, request: Request, st: State, s: ReadSession):
     row = study.submission_code(s, submission_id)
-    return render(request, "study/code.html", {"sub": row, "team": s.get(Team, row.team_id)})
+    return render(request, "study/code.html", {"sub": row, "team": s.get(Team, row.team_id),
+                                               "rerun": study_rerun.result(st, submission_id)})
+
+
+@admin_router.post("/submissions/{submission_id}/rerun")
+def rerun_form(submission_id: RowId, st: State, s: ReadSession):
+    study.submission_code(s, submission_id)  # 404 for an unknown submission, before anything starts
+    study_rerun.start(st, submission_id)
+    return see_other(f"/admin/study/submissions/{submission_id}")
