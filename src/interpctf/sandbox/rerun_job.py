@@ -13,20 +13,10 @@ import runpy
 import sys
 
 
-def _read_spec() -> dict:
-    data = b""
-    while b"\n" not in data and len(data) < 1 << 16:
-        chunk = os.read(0, 65536)
-        if not chunk:
-            break
-        data += chunk
-    return json.loads(data.split(b"\n")[0])
-
-
 def main() -> None:
-    from interpctf.sandbox.confine import confine, exit_when_the_host_goes
+    from interpctf.sandbox.confine import confine, exit_when_the_host_goes, read_spec_line
 
-    spec = _read_spec()
+    spec = json.loads(read_spec_line(1 << 16))
     confine(spec["uid"], cpu_seconds=spec["cpu_seconds"], memory_bytes=spec["memory_bytes"],
             processes=spec["processes"], file_bytes=spec["file_bytes"])
     exit_when_the_host_goes()
