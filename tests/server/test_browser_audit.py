@@ -1,4 +1,4 @@
-"""The audit pages in Debian's Chromium: the admin adds a hint on /admin/hints, sees its verdict (a flagged one
+"""The audit and study-admin pages in Debian's Chromium: the admin adds a hint on /admin/hints, sees its verdict (a flagged one
 injected: the solvers' real verdicts are test_audit_digits.py's), publishes it anyway; audits a challenge on
 /admin/challenges; a participant sees the marked hint and the challenge's audit line. Screenshots go to
 /tmp/shots18a/ for a human to look at."""
@@ -105,3 +105,13 @@ def test_the_rater_picks_among_trigger_pictures(site_factory, browser, monkeypat
     with page.expect_navigation():
         page.keyboard.press("1")
     assert "1</strong> of" in page.content()
+    _login(page, site, "admin", "admin-password")
+    page.goto(f"{site.url}/admin/study")
+    assert page.locator("#raters tr").count() == 1 + 3 and page.locator("#close").count() == 1
+    _shot(page, "admin-study")
+    page.goto(f"{site.url}/admin/study/submissions/1")
+    page.click("#rerun button")
+    page.wait_for_load_state()
+    _until(page, f"{site.url}/admin/study/submissions/1", "Running")
+    assert page.locator("#rerun-verdict").count() == 1
+    _shot(page, "admin-study-rerun")

@@ -61,6 +61,16 @@ def generate(st: ServerState, s, settings) -> int:
     return len(index)
 
 
+def open_with_pictures(st: ServerState, s):
+    """Open the study (interpctf.server.study.open_study), its candidates' pictures generated first."""
+    from interpctf.server import study
+
+    draft = study.load(st)
+    if draft.status == "draft":  # question generation: the pictures first, from the key
+        generate(st, s, draft.settings)
+    return study.open_study(st, s)
+
+
 def tokens(st: ServerState) -> dict[str, str]:
     """Candidate -> picture token (empty when the study has no pictures); parsed once per version of the index."""
     path = _folder(st) / INDEX
@@ -102,4 +112,4 @@ def picture(st: ServerState, user: User, token: str) -> bytes:
     return path.read_bytes()
 
 
-__all__ = ["generate", "tokens", "with_pictures", "reveal_with_pictures", "picture"]
+__all__ = ["generate", "open_with_pictures", "tokens", "with_pictures", "reveal_with_pictures", "picture"]

@@ -109,10 +109,7 @@ def settings(body: study.StudySettings, st: State, s: ReadSession):
 
 @admin_router.post("/open")
 def open_study(st: State, s: ReadSession):
-    draft = study.load(st)
-    if draft.status == "draft":  # question generation: the candidates' pictures first, from the key
-        study_pictures.generate(st, s, draft.settings)
-    state = study.open_study(st, s)
+    state = study_pictures.open_with_pictures(st, s)
     return {"status": state.status, "questions": len(state.questions),
             "assignment": {r: len(q) for r, q in state.assignment.items()}}
 

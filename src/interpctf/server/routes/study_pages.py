@@ -5,7 +5,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from interpctf.server import study, study_pictures, study_rerun
+from interpctf.server import study, study_admin, study_pictures, study_rerun
 from interpctf.server.errors import ApiError
 from interpctf.server.models import Team
 from interpctf.server.pages_common import render
@@ -76,3 +76,27 @@ def rerun_form(submission_id: RowId, st: State, s: ReadSession):
     study.submission_code(s, submission_id)  # 404 for an unknown submission, before anything starts
     study_rerun.start(st, submission_id)
     return see_other(f"/admin/study/submissions/{submission_id}")
+
+
+@admin_router.get("")
+def admin_page(request: Request, st: State, s: ReadSession):
+    return render(request, "study/admin.html", {"o": study_admin.overview(st, s), "error": None})
+
+
+def _admin_action(request: Request, st, s, action):
+    try:
+        action()
+    except ApiError as exc:  # shown on the page, beside the button that failed
+        return render(request, "study/admin.html", {"o": study_admin.overview(st, s), "error": exc.message},
+                      status=exc.status)
+    return see_other("/admin/study")
+
+
+@admin_router.post("/open")
+def open_form(request: Request, st: State, s: ReadSession):
+    return _admin_action(request, st, s, lambda: study_pictures.open_with_pictures(st, s))
+
+
+@admin_router.post("/close")
+def close_form(request: Request, st: State, s: ReadSession):
+    return _admin_action(request, st, s, lambda: study.close_study(st))
