@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from interpctf.intake.png import MAX_BYTES
-from interpctf.server import study, study_pictures, study_rerun
+from interpctf.server import study, study_agents, study_pictures, study_rerun
 from interpctf.server.errors import ApiError, forbidden
 from interpctf.server.models import User
 from interpctf.server.routes.deps import ADMIN, CsrfUser, CurrentUser, ReadSession, RowId, State
@@ -137,3 +137,15 @@ def rerun(submission_id: RowId, st: State, s: ReadSession):
 def rerun_result(submission_id: RowId, st: State, s: ReadSession):
     study.submission_code(s, submission_id)
     return study_rerun.result(st, submission_id) or {"status": "none"}
+
+
+@admin_router.get("/agent-questions")
+def agent_questions(st: State, s: ReadSession):
+    """The questions for agent raters (interpctf.inspect.study_task): images and candidates, no answers."""
+    return study_agents.export(st, s)
+
+
+@admin_router.post("/agent-answers", status_code=201)
+def agent_answers(body: study_agents.AgentAnswersIn, st: State):
+    """An agent rater's choices, stored apart from the humans' answers (and graded apart)."""
+    return {"model": body.model, "answers": study_agents.record(st, body)}

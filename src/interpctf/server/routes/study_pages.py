@@ -5,7 +5,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from interpctf.server import study, study_admin, study_pictures, study_rerun
+from interpctf.server import study, study_admin, study_agents, study_pictures, study_rerun
 from interpctf.server.errors import ApiError
 from interpctf.server.models import Team
 from interpctf.server.pages_common import render
@@ -61,7 +61,7 @@ def results_page(request: Request, user: CurrentUser, st: State, s: ReadSession)
     for row in out["submissions"]:
         row["team"] = names.get(row["team_id"], "?")
     reveal = study_pictures.reveal_with_pictures(st, study.reveal(st)) if out["status"] == "closed" else []
-    return render(request, "study/results.html", {"r": out, "reveal": reveal})
+    return render(request, "study/results.html", {"r": out, "reveal": reveal, "agents": study_agents.results(st)})
 
 
 @admin_router.get("/submissions/{submission_id}")
