@@ -115,3 +115,13 @@ def test_the_rater_picks_among_trigger_pictures(site_factory, browser, monkeypat
     _until(page, f"{site.url}/admin/study/submissions/1", "Running")
     assert page.locator("#rerun-verdict").count() == 1
     _shot(page, "admin-study-rerun")
+    from interpctf.server import study
+    asked = [q for q in study.load(site.server.state).questions if not q["attention"]]
+    answers = {q["id"]: q["answer"] for q in asked}
+    assert boss.post("/api/v1/admin/study/agent-answers", json={"model": "mockllm/model", "answers": answers}
+                     ).status_code == 201
+    assert boss.post("/api/v1/admin/study/close").status_code == 200
+    page.goto(f"{site.url}/study/results")
+    page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth)")
+    assert page.locator("#agents").count() == 1 and page.locator("#reveal img.candidate").count() >= 1
+    _shot(page, "results-agents-reveal")
