@@ -3,10 +3,10 @@ the rows the audit pages show. The audit itself runs in the background (:mod:`in
 
 from sqlalchemy import select
 
+from interpctf.audit import MAX_HINT_CHARS  # what the audit reads: a longer hint could not be audited
 from interpctf.server.errors import ApiError, not_found
 from interpctf.server.models import Challenge, Hint
 
-MAX_HINT_CHARS = 64_000  # what the audit reads (interpctf.audit.MAX_HINT_CHARS): a longer hint could not be audited
 MAX_HINT_COST = 1_000_000
 
 
