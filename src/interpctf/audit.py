@@ -37,7 +37,7 @@ class HintAudit(BaseModel):
         return bool(self.solved_by)
 
     def line(self) -> str:
-        if not self.arrays:
+        if not self.arrays and not self.runs:
             return "passes: the hint holds no data (no numeric arrays) a solver could use"
         if not self.runs:
             return "no hint-aware solver for this kind: nothing to audit"
@@ -72,13 +72,16 @@ def hint_arrays(text: str) -> list[np.ndarray]:
     return out
 
 
-def audit_hint(challenge: Challenge, text: str, seconds: float = 120.0) -> HintAudit:
-    """Run the challenge's hint-aware solvers with the hint's arrays; ``challenge`` must hold its key."""
+def audit_hint(challenge: Challenge, text: str, seconds: float = 120.0, bare: bool = False) -> HintAudit:
+    """Run the challenge's hint-aware solvers with the hint's arrays; ``challenge`` must hold its key.
+
+    ``bare``: run them even when the text holds no data (a league proposal, which no forge-time calibration
+    covered: the solvers then play with the proposer's model alone)."""
     kind = get_kind(challenge.manifest.kind)
     arrays = hint_arrays(text)
     data: list[Any] = [a.tolist() for a in arrays]
     runs: dict[str, CalibrationRun] = {}
-    for name, solve in (kind.hint_solvers() if arrays else {}).items():  # words alone: calibration covers it
+    for name, solve in (kind.hint_solvers() if arrays or bare else {}).items():  # words alone: calibration
         try:
             grade = grade_file(kind, solve(challenge.bundle_dir, SolverBudget(seconds=seconds), data), challenge)
             runs[name] = CalibrationRun(access="black-box", score=round(grade.public_score, 4),

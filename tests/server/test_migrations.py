@@ -21,12 +21,16 @@ def _config(url: str) -> Config:
     return cfg
 
 
-def _tables(url: str) -> set[str]:
+def _inspected(url: str, read):
     engine = create_engine(url)
     try:
-        return set(inspect(engine).get_table_names())
+        return read(inspect(engine))
     finally:
         engine.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    return _inspected(url, lambda i: set(i.get_table_names()))
 
 
 @BOTH_DBS
@@ -68,3 +72,18 @@ def test_0004_study_upgrades_and_downgrades(db_url):
     assert STUDY_TABLES <= _tables(db_url)
     command.downgrade(cfg, "0003")
     assert not STUDY_TABLES & _tables(db_url) and "jam_ideas" in _tables(db_url)
+
+
+def _columns(url: str, table: str) -> set[str]:
+    return _inspected(url, lambda i: {c["name"] for c in i.get_columns(table)})
+
+
+@BOTH_DBS
+def test_0005_audit_upgrades_and_downgrades(db_url):
+    cfg = _config(db_url)
+    command.upgrade(cfg, "0004")
+    assert not {"published", "audit"} & _columns(db_url, "hints")
+    command.upgrade(cfg, "0005")
+    assert {"published", "audit"} <= _columns(db_url, "hints") and "audit" in _columns(db_url, "challenges")
+    command.downgrade(cfg, "0004")
+    assert not {"published", "audit"} & _columns(db_url, "hints") and "audit" not in _columns(db_url, "challenges")

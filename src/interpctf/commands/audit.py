@@ -1,4 +1,5 @@
-"""``interpctf audit EVENT``: which of an event's challenges and hints a black-box solver wins from the outside."""
+"""``interpctf audit EVENT``: which of an event's challenges, hints and league proposals a black-box
+solver wins from the outside."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ def register(app: typer.Typer) -> None:
     def audit_cmd(data: Path = typer.Argument(Path("interpctf-event"), help="event folder (as for serve)"),
                   db: str = typer.Option(None, "--db", help="database URL (default sqlite:///DATA/event.db)"),
                   seconds: float = typer.Option(120.0, help="time budget per solver run")):
-        """Rerun the kinds' black-box solvers on every challenge's hints (their data given to the solvers) and
-        print a table; exit 1 if anything is flagged. Publishing stays the admin's call."""
+        """Rerun the kinds' black-box solvers on every challenge's hints (their data given to the solvers), list
+        each league proposal's sandboxed check, and print a table; exit 1 if anything is flagged. Publishing stays the admin's call."""
         from interpctf.server.audit_event import audit_event, audit_table
         from interpctf.server.config import Settings
         from interpctf.server.db import Database

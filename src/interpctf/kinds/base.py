@@ -214,6 +214,13 @@ class Kind(ABC, Generic[RecipeT, PublicT, SecretT, AnswerT]):
         published, to show whether it lets one solve without reading the model. None by default."""
         return {}
 
+    def study_pictures(self, challenge: Challenge, trojans: list[str], pool: list[str],
+                       seed: int) -> dict[str, bytes]:
+        """PNG pictures of a human study's candidate triggers (``challenge`` with its key): each planted trojan's
+        from the key, each distractor-pool entry drawn alike, keyed by trojan id or pool entry. Empty by
+        default: the study then shows the candidates' descriptions."""
+        return {}
+
     def card(self, challenge: Challenge) -> str:
         """Kind-specific markdown for the challenge card: how to load the model, what to answer."""
         return ""

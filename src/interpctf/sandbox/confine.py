@@ -43,3 +43,14 @@ def exit_when_the_host_goes() -> None:
         os._exit(75)
 
     threading.Thread(target=watch, name="host-watch", daemon=True).start()
+
+
+def read_spec_line(limit: int = 1 << 20) -> bytes:
+    """The job's spec: the first line the host writes on stdin (which it keeps open), at most ``limit`` bytes."""
+    data = b""
+    while b"\n" not in data and len(data) < limit:
+        chunk = os.read(0, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n")[0]

@@ -107,8 +107,18 @@ def _plant(folder: Path, forged_baselines: bool) -> list[VariantReport]:
             baselines = {n: BaselineFigure(score=g.public_score, solved=g.public_solved)
                          for n, g in result["baselines"].items()}
         reports.append(VariantReport(folder=vf.relative_to(folder).as_posix(), reference_score=reference.score,
-                                     reference_solved=reference.solved, baselines=baselines))
+                                     reference_solved=reference.solved, baselines=baselines,
+                                     audit=_audit(challenge)))
     return reports
+
+
+def _audit(challenge) -> dict[str, BaselineFigure]:
+    """The audit before publishing a proposal (issue 18): no forge-time calibration covered the proposer's model,
+    so the kind's hint-aware black-box solvers run on it bare, with any data its statement gives away."""
+    from interpctf.audit import audit_hint
+
+    runs = audit_hint(challenge, challenge.manifest.statement, bare=True).runs
+    return {n: BaselineFigure(score=r.score, solved=r.solved) for n, r in runs.items()}
 
 
 def _run(spec: JobSpec, progress: _LineProgress) -> JobReport:

@@ -95,6 +95,8 @@ class VariantReport(BaseModel):
     reference_score: float | None = Field(default=None, allow_inf_nan=False)
     reference_solved: bool | None = None
     baselines: dict[str, BaselineFigure] = Field(default_factory=dict, max_length=32)
+    # the streetlight audit: the kind's hint-aware black-box solvers on the bundle, with its statement's data
+    audit: dict[str, BaselineFigure] = Field(default_factory=dict, max_length=32)
     problem: str = Field(default="", max_length=500)
 
 

@@ -2,6 +2,7 @@
 
 from sqlalchemy import func, select, update
 
+from interpctf.server.audit_admin import audit_out
 from interpctf.server.errors import not_found
 from interpctf.server.grading_queue import bump_board
 from interpctf.server.models import Award, Challenge, Submission, Team, User, Variant
@@ -56,5 +57,5 @@ def challenge_rows(s) -> list[dict]:
     rows = []
     for c in s.scalars(select(Challenge).order_by(Challenge.position)):
         variants = s.scalars(select(Variant).where(Variant.challenge_id == c.id).order_by(Variant.number)).all()
-        rows.append({"c": c, "variants": variants})
+        rows.append({"c": c, "variants": variants, "audit": audit_out(c.audit)})
     return rows

@@ -164,6 +164,9 @@ def create_app(settings: Settings | None = None, migrate_db: bool = True) -> Fas
     from interpctf.server.routes import study_api, study_pages
     for study_router in (study_api.router, study_api.admin_router, study_pages.router, study_pages.admin_router):
         app.include_router(study_router)
+    from interpctf.server.routes import audit_routes
+    app.include_router(audit_routes.pages)
+    app.include_router(audit_routes.api)
     from interpctf.server.routes import MODE_ROUTERS
     for mode_router in MODE_ROUTERS():
         app.include_router(mode_router)

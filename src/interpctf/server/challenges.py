@@ -11,6 +11,7 @@ from interpctf.errors import InterpctfError, one_line
 from interpctf.rules import ValueRule
 from interpctf.rules.standings import challenge_values
 from interpctf.server.compare import compare_challenge
+from interpctf.server.audit_admin import audit_out
 from interpctf.server.errors import forbidden, not_found
 from interpctf.server.grading_queue import bump_board
 from interpctf.server.models import Award, Challenge, Hint, HintUnlock, Submission, User, Variant, utcnow
@@ -74,12 +75,17 @@ def challenge_detail(state: ServerState, session, chal: Challenge, team_id: int 
     unlocked = set()
     if team_id is not None:
         unlocked = set(session.scalars(select(HintUnlock.hint_id).where(HintUnlock.team_id == team_id)))
-    hints = session.scalars(select(Hint).where(Hint.challenge_id == chal.id).order_by(Hint.id)).all()
+    hints = session.scalars(select(Hint).where(Hint.challenge_id == chal.id, Hint.published.is_(True))
+                            .order_by(Hint.id)).all()
     out.update(statement=chal.statement, answer_format=manifest.answer_format, answer_help=chal.answer_help,
                variant=variant.number, variants=manifest.variants, commitment=manifest.commitment,
                baselines={k: v.model_dump() for k, v in manifest.baselines.items()},
                hints=[{"id": h.id, "cost": h.cost, "unlocked": h.id in unlocked,
-                       "content": h.content if h.id in unlocked else None} for h in hints],
+                       "content": h.content if h.id in unlocked else None,
+                       # participants learn of a hint's audit only when the admin published it over a flag
+                       **({"audit": audit_out(h.audit)} if (h.audit or {}).get("published_anyway") else {})}
+                      for h in hints],
+               audit=audit_out(chal.audit) if chal.audit and chal.audit.get("status") == "done" else None,
                revealed=bool(event.revealed_at) and variant.revealed,
                bundle_url=f"/api/v1/challenges/{chal.slug}/bundle", problems=manifest.problems)
     if out["revealed"]:
@@ -104,7 +110,7 @@ def bundle_archive(state: ServerState, variant: Variant) -> Path:
 
 def unlock_hint(state: ServerState, session, user: User, hint_id: int) -> Hint:
     hint = session.get(Hint, hint_id)
-    if hint is None:
+    if hint is None or not hint.published:  # an unpublished hint (awaiting its audit) does not exist for them
         raise not_found(f"no hint {hint_id}")
     chal = session.get(Challenge, hint.challenge_id)
     if chal is None or chal.hidden:

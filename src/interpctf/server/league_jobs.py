@@ -127,7 +127,8 @@ def plant_report(folder: Path, job: JobReport, kind: str | None = None) -> dict:
                            "the plant is not real")
         variants.append({"folder": vf.name, "commitment": report.commitment_expected,
                          "reference": {"score": ref.score, "solved": ref.solved},
-                         "baselines": {n: {"score": b.score, "solved": b.solved} for n, b in claim.baselines.items()}})
+                         "baselines": {n: {"score": b.score, "solved": b.solved} for n, b in claim.baselines.items()},
+                         "audit": {n: {"score": b.score, "solved": b.solved} for n, b in claim.audit.items()}})
     return {"ok": not reasons, "reason": "; ".join(reasons), "variants": variants}
 
 

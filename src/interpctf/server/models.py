@@ -83,6 +83,8 @@ class Challenge(Base):
     max_attempts: Mapped[int] = mapped_column(Integer, default=0)  # 0 = no cap
     position: Mapped[int] = mapped_column(Integer, default=0)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the last streetlight audit (interpctf.server.audit_jobs): {"status": "running" | "done" | "failed", ...}
+    audit: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class Variant(Base):
@@ -105,6 +107,9 @@ class Hint(Base):
     challenge_id: Mapped[int] = mapped_column(ForeignKey("challenges.id"), index=True)
     content: Mapped[str] = mapped_column(Text)
     cost: Mapped[int] = mapped_column(Integer, default=0)
+    # participants see a hint only once published; an admin's new hint waits for its audit and the admin's click
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    audit: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class HintUnlock(Base):

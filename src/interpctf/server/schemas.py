@@ -45,6 +45,13 @@ class AwardIn(_In):
     reason: str = Field(default="", max_length=200)
 
 
+class HintIn(_In):
+    """An admin's new hint: published only after its audit, by the admin (interpctf.server.audit_admin)."""
+    challenge: str = Field(max_length=80)
+    content: str = Field(max_length=64_000)
+    cost: int = Field(default=0, ge=0, le=1_000_000)
+
+
 class RoleIn(_In):
     role: Literal["admin", "participant", "judge", "rater"]
 

@@ -77,5 +77,10 @@ class TrojanKind(Kind[TrojanRecipe, TrojanPublic, TrojanSecret, TrojanAnswer]):
     def card(self, challenge: Challenge) -> str:
         return card_text(challenge)
 
+    def study_pictures(self, challenge: Challenge, trojans: list[str], pool: list[str],
+                       seed: int) -> dict[str, bytes]:
+        from interpctf.kinds.trojan.study_pictures import study_pictures
+        return study_pictures(challenge, trojans, pool, seed)
+
     def measure(self, challenge: Challenge) -> dict[str, float]:
         return measure_single(challenge)

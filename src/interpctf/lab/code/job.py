@@ -21,13 +21,9 @@ ENCODE_CHUNK = 4096
 
 
 def _read_spec() -> JobSpec:
-    data = b""
-    while b"\n" not in data and len(data) < 1 << 20:
-        chunk = os.read(0, 65536)
-        if not chunk:
-            break
-        data += chunk
-    return JobSpec.model_validate_json(data.split(b"\n")[0])
+    from interpctf.sandbox.confine import read_spec_line
+
+    return JobSpec.model_validate_json(read_spec_line())
 
 
 def _load_class(path: Path):

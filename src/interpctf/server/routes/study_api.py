@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from interpctf.intake.png import MAX_BYTES
-from interpctf.server import study
+from interpctf.server import study, study_agents, study_pictures, study_rerun
 from interpctf.server.errors import ApiError, forbidden
 from interpctf.server.models import User
 from interpctf.server.routes.deps import ADMIN, CsrfUser, CurrentUser, ReadSession, RowId, State
@@ -57,13 +57,20 @@ async def submit(user: CsrfUser, st: State, s: ReadSession, images: list[UploadF
 @router.get("/next")
 def next_question(user: CurrentUser, st: State, s: ReadSession):
     """Your next assigned question (images and 8 candidates), and your progress."""
-    return study.progress(st, s, require_rater(user))
+    return study_pictures.with_pictures(st, study.progress(st, s, require_rater(user)))
 
 
 @router.post("/answers", status_code=201)
 def answer(body: AnswerIn, user: CsrfUser, st: State):
     study.answer(st, require_rater(user), body.question, body.choice)
     return {"question": body.question, "choice": body.choice}
+
+
+@router.get("/pictures/{token}", response_class=Response)
+def candidate_picture(token: str, user: CurrentUser, st: State):
+    """A candidate trigger's picture (raters and admins); its name is a random token, never the trigger's."""
+    return Response(study_pictures.picture(st, user, token[:64]), media_type="image/png",
+                    headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/images/{image_id}", response_class=Response)
@@ -102,7 +109,7 @@ def settings(body: study.StudySettings, st: State, s: ReadSession):
 
 @admin_router.post("/open")
 def open_study(st: State, s: ReadSession):
-    state = study.open_study(st, s)
+    state = study_pictures.open_with_pictures(st, s)
     return {"status": state.status, "questions": len(state.questions),
             "assignment": {r: len(q) for r, q in state.assignment.items()}}
 
@@ -116,3 +123,29 @@ def close_study(st: State):
 def submission(submission_id: RowId, s: ReadSession):
     row = study.submission_code(s, submission_id)
     return {"id": row.id, "team_id": row.team_id, "challenge_id": row.challenge_id, "code": row.code}
+
+
+@admin_router.post("/submissions/{submission_id}/rerun", status_code=202)
+def rerun(submission_id: RowId, st: State, s: ReadSession):
+    """Re-run the submission's code in the sandbox against the public bundle; poll ``GET .../rerun``."""
+    study.submission_code(s, submission_id)
+    study_rerun.start(st, submission_id)
+    return {"id": submission_id, "status": "running"}
+
+
+@admin_router.get("/submissions/{submission_id}/rerun")
+def rerun_result(submission_id: RowId, st: State, s: ReadSession):
+    study.submission_code(s, submission_id)
+    return study_rerun.result(st, submission_id) or {"status": "none"}
+
+
+@admin_router.get("/agent-questions")
+def agent_questions(st: State, s: ReadSession):
+    """The questions for agent raters (interpctf.inspect.study_task): images and candidates, no answers."""
+    return study_agents.export(st, s)
+
+
+@admin_router.post("/agent-answers", status_code=201)
+def agent_answers(body: study_agents.AgentAnswersIn, st: State):
+    """An agent rater's choices, stored apart from the humans' answers (and graded apart)."""
+    return {"model": body.model, "answers": study_agents.record(st, body)}

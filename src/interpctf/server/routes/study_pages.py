@@ -5,7 +5,7 @@ from fastapi import APIRouter, Form, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from interpctf.server import study
+from interpctf.server import study, study_admin, study_agents, study_pictures, study_rerun
 from interpctf.server.errors import ApiError
 from interpctf.server.models import Team
 from interpctf.server.pages_common import render
@@ -38,7 +38,8 @@ async def submit_form(request: Request, user: CsrfUser, st: State, s: ReadSessio
 
 @router.get("/study/rate")
 def rate_page(request: Request, user: CurrentUser, st: State, s: ReadSession):
-    return render(request, "study/rate.html", {"p": study.progress(st, s, require_rater(user)), "error": None})
+    progress = study_pictures.with_pictures(st, study.progress(st, s, require_rater(user)))
+    return render(request, "study/rate.html", {"p": progress, "error": None})
 
 
 @router.post("/study/rate")
@@ -47,8 +48,8 @@ def rate_form(request: Request, user: CsrfUser, st: State, s: ReadSession, quest
     try:
         study.answer(st, require_rater(user), question, choice)
     except ApiError as exc:  # shown above the next question rather than as a bare error page
-        return render(request, "study/rate.html", {"p": study.progress(st, s, user), "error": exc.message},
-                      status=exc.status)
+        return render(request, "study/rate.html", {"p": study_pictures.with_pictures(st, study.progress(st, s, user)),
+                                                   "error": exc.message}, status=exc.status)
     return see_other("/study/rate")
 
 
@@ -59,11 +60,43 @@ def results_page(request: Request, user: CurrentUser, st: State, s: ReadSession)
     names = dict(s.execute(select(Team.id, Team.name)).all())
     for row in out["submissions"]:
         row["team"] = names.get(row["team_id"], "?")
-    reveal = study.reveal(st) if out["status"] == "closed" else []
-    return render(request, "study/results.html", {"r": out, "reveal": reveal})
+    reveal = study_pictures.reveal_with_pictures(st, study.reveal(st)) if out["status"] == "closed" else []
+    return render(request, "study/results.html", {"r": out, "reveal": reveal, "agents": study_agents.results(st)})
 
 
 @admin_router.get("/submissions/{submission_id}")
-def code_page(submission_id: RowId, request: Request, s: ReadSession):
+def code_page(submission_id: RowId, request: Request, st: State, s: ReadSession):
     row = study.submission_code(s, submission_id)
-    return render(request, "study/code.html", {"sub": row, "team": s.get(Team, row.team_id)})
+    return render(request, "study/code.html", {"sub": row, "team": s.get(Team, row.team_id),
+                                               "rerun": study_rerun.result(st, submission_id)})
+
+
+@admin_router.post("/submissions/{submission_id}/rerun")
+def rerun_form(submission_id: RowId, st: State, s: ReadSession):
+    study.submission_code(s, submission_id)  # 404 for an unknown submission, before anything starts
+    study_rerun.start(st, submission_id)
+    return see_other(f"/admin/study/submissions/{submission_id}")
+
+
+@admin_router.get("")
+def admin_page(request: Request, st: State, s: ReadSession):
+    return render(request, "study/admin.html", {"o": study_admin.overview(st, s), "error": None})
+
+
+def _admin_action(request: Request, st, s, action):
+    try:
+        action()
+    except ApiError as exc:  # shown on the page, beside the button that failed
+        return render(request, "study/admin.html", {"o": study_admin.overview(st, s), "error": exc.message},
+                      status=exc.status)
+    return see_other("/admin/study")
+
+
+@admin_router.post("/open")
+def open_form(request: Request, st: State, s: ReadSession):
+    return _admin_action(request, st, s, lambda: study_pictures.open_with_pictures(st, s))
+
+
+@admin_router.post("/close")
+def close_form(request: Request, st: State, s: ReadSession):
+    return _admin_action(request, st, s, lambda: study.close_study(st))
