@@ -50,7 +50,7 @@ def test_sparse_step_matches_dense_loss_and_gradients(seed, transcoder):
     sparse = sae.train_step_loss(x, y, 0.0, dead)
     dense = _dense_loss(sae, x, y, dead)
     torch.testing.assert_close(sparse.total, dense, rtol=1e-5, atol=1e-6)
-    assert float(sparse.parts["aux"]) > 0  # the aux term really took part
+    assert float(sparse.parts["aux"].detach()) > 0  # the aux term really took part
     g_sparse, g_dense = _grads(sae, sparse.total), _grads(sae, _dense_loss(sae, x, y, dead))
     for name in ("W_enc", "b_enc", "W_dec", "b_dec"):
         torch.testing.assert_close(g_sparse[name], g_dense[name], rtol=1e-4, atol=1e-6, msg=name)
