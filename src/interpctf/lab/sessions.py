@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     budget_s REAL NOT NULL,
     started_at REAL NOT NULL,
     stopped_at REAL
-);
+)
 """
 
 
@@ -88,15 +88,20 @@ class SessionStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self.path = self.root / "sessions.sqlite"
         with self._connect() as db:
-            db.executescript(_SCHEMA)
+            db.execute(_SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level="IMMEDIATE")
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row
         try:
-            with db:
+            db.execute("BEGIN IMMEDIATE")  # the write lock from the first read: a check and its write are atomic
+            try:
                 yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
         finally:
             db.close()
 
