@@ -9,7 +9,7 @@ activations are identical; both are scored by the lab's metric functions (``metr
 same 16,384 held-out samples.
 
     .venv/bin/python benchmarks/bench_lab_sae.py [--samples 2000000] [--threads 1] \
-        [--saelens-python /tmp/saelens-venv/bin/python]
+        [--saelens-python /tmp/saelens-venv/bin/python] [--bracket]
 
 SAELens lives in its own venv (``python -m venv /tmp/saelens-venv && /tmp/saelens-venv/bin/pip install sae-lens
 torch==2.13.0``) because its pins are not the project's. Without it, the script compares against docs/design.md's published
