@@ -9,7 +9,7 @@ activations are identical; both are scored by the lab's metric functions (``metr
 same 16,384 held-out samples.
 
     .venv/bin/python benchmarks/bench_lab_sae.py [--samples 2000000] [--threads 1] \
-        [--saelens-python /tmp/saelens-venv/bin/python]
+        [--saelens-python /tmp/saelens-venv/bin/python] [--bracket]
 
 SAELens lives in its own venv (``python -m venv /tmp/saelens-venv && /tmp/saelens-venv/bin/pip install sae-lens
 torch==2.13.0``) because its pins are not the project's. Without it, the script compares against docs/design.md's published
@@ -109,6 +109,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--dead-window", type=int, default=100, help="the lab's dead-latent window in steps")
     ap.add_argument("--saelens-python", type=Path, default=Path("/tmp/saelens-venv/bin/python"))
+    ap.add_argument("--bracket", action="store_true",
+                    help="run the lab side again after SAELens's and use the mean of both lab times: on a shared "
+                         "machine whose load drifts, a single sequential pair can be off either way")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -123,11 +126,17 @@ def main() -> None:
         print(f"saelens  : {ref['samples']:,} samples in {ref['seconds']:.1f} s = {ref_rate:,.0f} samples/s; "
               f"explained variance {ref['explained_variance']:.4f}, MMCS {ref['mmcs']:.4f}, L0 {ref['l0']:.2f}")
         ref_ev, ref_mmcs = ref["explained_variance"], ref["mmcs"]
+        if args.bracket:
+            again = run_lab(args.samples, args.threads, args.dead_window)
+            again_rate = again["samples"] / again["seconds"]
+            print(f"lab again: {again_rate:,.0f} samples/s (ratio {again_rate / ref_rate:.2f}x on its own, "
+                  f"{lab_rate / ref_rate:.2f}x for the first)")
+            lab_rate = 2 * lab["samples"] / (lab["seconds"] + again["seconds"])
     else:
         ref_rate, ref_ev, ref_mmcs = PUBLISHED["samples_per_s"], PUBLISHED["explained_variance"], PUBLISHED["mmcs"]
         label = "docs/design.md's PUBLISHED SAELens 6.54 figure (not measured here: no SAELens venv)"
     print(f"reference: {label}")
-    print(f"throughput ratio lab/SAELens: {lab_rate / ref_rate:.2f}x (goal >= 1.0)")
+    print(f"throughput ratio lab/SAELens: {lab_rate / ref_rate:.2f}x (goal >= 2.0, issue 16)")
     print(f"explained variance: lab {lab['explained_variance']:.4f} vs SAELens {ref_ev:.4f}, "
           f"difference {lab['explained_variance'] - ref_ev:+.4f} (goal within 0.02)")
     print(f"MMCS: lab {lab['mmcs']:.4f} vs SAELens {ref_mmcs:.4f}")

@@ -19,6 +19,7 @@ _COMMAND_GROUPS: list[tuple[str, str | None]] = [
     ("interpctf.commands.walkthrough", None),
     ("interpctf.commands.editing", "editing"),
     ("interpctf.commands.lab", "lab"),
+    ("interpctf.commands.report", "report"),
     ("interpctf.commands.server", None),
     ("interpctf.commands.client", None),
     ("interpctf.commands.demo", None),

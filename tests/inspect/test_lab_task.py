@@ -61,7 +61,7 @@ def test_scripted_agent_runs_reads_and_submits(tmp_path):
 
     rec = RunStore(runs).get(1)
     assert (rec.participant, rec.participant_kind, rec.session_id) == ("mockllm/model", "agent", sample.uuid)
-    assert len(RunStore(runs).of_session(sample.uuid)) == 1  # the refused run left no row
+    assert len(RunStore(runs).session_runs(sample.uuid)) == 1  # the refused run left no row
     assert rec.test_metrics is not None and submitted["test_score"] == rec.test_score
     expected, _ = get_task("sae-toy").score(rec.test_metrics)  # the task's own normalization of the test metrics
     score = sample.scores["lab_score"]

@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from interpctf.lab.store import RunStore, board_name, runs_dir
+from interpctf.lab.store import Participant, RunStore, board_name, runs_dir
 
 
 def test_round_trip(tmp_path):
@@ -94,9 +94,9 @@ def test_runs_name_who_ran_them_and_old_stores_read_as_cli_runs(tmp_path):
     store = RunStore(tmp_path)
     (old,) = store.list("sae-toy")
     assert (old.participant, old.participant_kind, old.session_id) == (None, "cli", None)
-    agent = store.reserve("sae-toy", {}, "h", 0, "v", None, participant="mockllm/model", participant_kind="agent",
-                          session_id="s1")
+    agent = store.reserve("sae-toy", {}, "h", 0, "v", None)
+    store.set_participant(agent, Participant("mockllm/model", "agent", "s1", 3.0, 1))
     store.fail(agent, "the run ran out of memory")
-    (rec,) = store.of_session("s1")
+    (rec,) = store.session_runs("s1")
     assert (rec.id, rec.participant, rec.participant_kind) == (agent, "mockllm/model", "agent")
-    assert store.of_session("other") == []
+    assert store.session_runs("other") == []

@@ -12,8 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from interpctf.commands import lab_session
+
 app = typer.Typer(help="The lab: SAE experiments with ground-truth metrics, a runs store and sweeps.",
                   no_args_is_help=True)
+app.add_typer(lab_session.app, name="session")
 
 RunsDir = typer.Option(None, "--runs-dir", help="runs store (default $INTERPCTF_LAB_DIR or ./.interpctf/lab)")
 Threads = typer.Option(None, "--threads", help="torch threads per run (default 1)")
@@ -83,6 +86,7 @@ def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", h
     recorded as failed, with its one-line reason)."""
     from interpctf import lab
 
+    who, max_seconds = lab_session.run_guard(runs_dir, task, max_seconds)  # an active session's, capped by it
     console = Console(stderr=True)
     with _bar(console) as bar:
         tid = bar.add_task(f"{task}: training", total=None, info="")
@@ -92,7 +96,7 @@ def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", h
 
         result = lab.run(task, config, seed=seed, runs_dir=runs_dir, progress=progress, threads=threads,
                          max_seconds=max_seconds, code=code,
-                         task_options={"model": model, "hook": hook, "corpus": corpus})
+                         task_options={"model": model, "hook": hook, "corpus": corpus}, participant=who)
     if as_json:
         typer.echo(json.dumps(result.flat()))
         return
@@ -161,6 +165,7 @@ def submit(run: int, runs_dir: Optional[Path] = RunsDir, as_json: bool = typer.O
     """Compute RUN's test metrics once (later calls return the stored ones)."""
     from interpctf import lab
 
+    lab_session.submit_guard(runs_dir, run)
     sub = lab.submit(run, runs_dir=runs_dir, threads=threads)
     if as_json:
         typer.echo(json.dumps({**sub.test_metrics, "score": sub.test_score, "run_id": sub.run_id,

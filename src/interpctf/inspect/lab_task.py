@@ -22,7 +22,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver, system_messag
 from inspect_ai.tool import ContentImage, ContentText, Tool, ToolError, tool
 
 from interpctf.errors import InterpctfError, one_line
-from interpctf.inspect.workspace import LabSession, MAX_FILE_BYTES, workspace_file
+from interpctf.inspect.workspace import AgentWorkspace, MAX_FILE_BYTES, workspace_file
 from interpctf.lab.store import RunStore, UnknownRun
 from interpctf.lab.tasks import get_task
 
@@ -65,7 +65,7 @@ def _call(fn, *args, **kwargs):
 
 
 @tool
-def write_file(session: LabSession) -> Tool:
+def write_file(session: AgentWorkspace) -> Tool:
     async def execute(path: str, content: str):
         """Write a text file into your workspace (a YAML config or a Python SAE module), replacing any file of that
         name.
@@ -84,7 +84,7 @@ def write_file(session: LabSession) -> Tool:
 
 
 @tool
-def run_experiment(session: LabSession) -> Tool:
+def run_experiment(session: AgentWorkspace) -> Tool:
     lock = asyncio.Lock()
 
     async def execute(config: str = "", code: str = ""):
@@ -103,7 +103,7 @@ def run_experiment(session: LabSession) -> Tool:
 
 
 @tool
-def read_results(session: LabSession) -> Tool:
+def read_results(session: AgentWorkspace) -> Tool:
     async def execute(run_id: int):
         """The validation metrics, score, config and status of one of your runs.
 
@@ -116,7 +116,7 @@ def read_results(session: LabSession) -> Tool:
 
 
 @tool
-def read_plot(session: LabSession) -> Tool:
+def read_plot(session: AgentWorkspace) -> Tool:
     async def execute(run_id: int, plot: str = "frontier"):
         """A plot of one of your runs, as an image: 'frontier' (L0 against explained variance, beside the task's
         other runs) or 'dead' (the histogram of latent firing frequencies, dead latents apart).
@@ -133,7 +133,7 @@ def read_plot(session: LabSession) -> Tool:
 
 
 @tool
-def list_runs(session: LabSession) -> Tool:
+def list_runs(session: AgentWorkspace) -> Tool:
     async def execute():
         """Your runs so far, with their validation score, and how many experiments you have left."""
         return json.dumps(await _call(session.overview))
@@ -142,7 +142,7 @@ def list_runs(session: LabSession) -> Tool:
 
 
 @tool
-def submit(session: LabSession) -> Tool:
+def submit(session: AgentWorkspace) -> Tool:
     async def execute(run_id: int):
         """Submit one of your runs as your result: its test metrics are computed once and its normalized test score
         is final. You can submit only once.
@@ -167,7 +167,7 @@ def lab_agent(name: str, runs_dir: str | None, max_experiments: int, max_seconds
     """Each sample gets a workspace and a session of its own (its uuid), the model's name as participant."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        session = LabSession.open(name, runs_dir, str(state.model), state.uuid, max_experiments, max_seconds,
+        session = AgentWorkspace.open(name, runs_dir, str(state.model), state.uuid, max_experiments, max_seconds,
                                   options)
         state.tools = [write_file(session), run_experiment(session), read_results(session), read_plot(session),
                        list_runs(session), submit(session)]
@@ -180,7 +180,7 @@ def lab_agent(name: str, runs_dir: str | None, max_experiments: int, max_seconds
 def lab_score(runs_dir: str | None):
     async def score(state: TaskState, target: Target) -> Score:
         run_id = state.store.get(SUBMITTED)
-        used = len(RunStore(runs_dir).of_session(state.uuid))
+        used = len(RunStore(runs_dir).session_runs(state.uuid))
         if run_id is None:
             return Score(value=0.0, explanation="no run was submitted", metadata={"experiments": used})
         try:

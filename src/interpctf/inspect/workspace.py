@@ -4,14 +4,15 @@ calls its tools make. Every error an agent can cause is an InterpctfError with o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from interpctf.errors import InterpctfError
 from interpctf.lab.code.host import CodeRunFailed
 from interpctf.lab.code.wire import MAX_CODE_BYTES
-from interpctf.lab.store import RunRecord, RunStore
+from interpctf.lab.store import Participant, RunRecord, RunStore
 
 MAX_FILE_BYTES = MAX_CODE_BYTES  # a config or a module
 MAX_FILES = 100
@@ -43,7 +44,7 @@ def workspace_file(root: Path, rel: str, create: bool = False) -> Path:
 
 
 @dataclass
-class LabSession:
+class AgentWorkspace:
     task: str
     runs_dir: str
     participant: str
@@ -52,10 +53,11 @@ class LabSession:
     max_seconds: float | None
     workspace: Path
     options: dict[str, Any] | None = None  # the task's own options (sae-lm: model, hook, corpus)
+    started: float = field(default_factory=time.time)  # the sample's start: runs are placed in time from it
 
     @classmethod
     def open(cls, task: str, runs_dir: str | None, participant: str, session_id: str, max_experiments: int,
-             max_seconds: float | None, options: dict[str, Any] | None = None) -> "LabSession":
+             max_seconds: float | None, options: dict[str, Any] | None = None) -> "AgentWorkspace":
         store = RunStore(runs_dir)
         workspace = store.root / "workspaces" / session_id
         workspace.mkdir(parents=True, exist_ok=True)
@@ -66,7 +68,7 @@ class LabSession:
         return RunStore(self.runs_dir)
 
     def used(self) -> int:
-        return len(self._store().of_session(self.session_id))
+        return len(self._store().session_runs(self.session_id))
 
     def _mine(self, run_id: int, completed: bool = True) -> RunRecord:
         rec = self._store().get(int(run_id))
@@ -89,8 +91,9 @@ class LabSession:
         code_path = workspace_file(self.workspace, code) if code else None
         try:
             result = runner.run(self.task, config_path, code=code_path, runs_dir=self.runs_dir,
-                                max_seconds=self.max_seconds, participant=self.participant,
-                                participant_kind="agent", session_id=self.session_id, task_options=self.options)
+                                max_seconds=self.max_seconds, task_options=self.options,
+                                participant=Participant(self.participant, "agent", self.session_id,
+                                                        time.time() - self.started, used + 1))
         except CodeRunFailed as exc:
             raise InterpctfError(f"{exc} (counted: {self.used()} of {self.max_experiments} experiments used)") \
                 from None
@@ -121,7 +124,7 @@ class LabSession:
         return dead, f"run {rec.id}: dead fraction {m.get('dead_fraction', float('nan')):.3f}"
 
     def overview(self) -> dict[str, Any]:
-        runs = self._store().of_session(self.session_id)
+        runs = self._store().session_runs(self.session_id)
         return {"runs": [{"run_id": r.id, "status": "failed" if r.failure else "completed", "score": r.score,
                           "architecture": r.config.get("architecture"), "failure": r.failure} for r in runs],
                 "experiments_used": len(runs), "experiments_left": self.max_experiments - len(runs)}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import json
 import subprocess
+import time
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,7 +20,7 @@ from interpctf.errors import InterpctfError
 from interpctf.lab.code.host import CodeRunFailed, encode_code, load_code_sae, read_code, save_code_sae, train_code
 from interpctf.lab.config import SAEConfig, load_config_file
 from interpctf.lab.saelens_io import load_sae, save_sae
-from interpctf.lab.store import RunStore, board_name
+from interpctf.lab.store import Participant, RunStore, board_name
 from interpctf.lab.tasks import get_task
 from interpctf.lab.train import ProgressFn, train
 
@@ -81,8 +83,7 @@ def resolve_config(task_name: str, config: dict[str, Any] | SAEConfig | str | Pa
 def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None, *, seed: int | None = None,
         runs_dir: str | Path | None = None, progress: ProgressFn | None = None, record: bool = True,
         threads: int | None = None, max_seconds: float | None = None, code: str | Path | None = None,
-        task_options: dict[str, Any] | None = None, participant: str | None = None,
-        participant_kind: str = "cli", session_id: str | None = None) -> RunResult:
+        task_options: dict[str, Any] | None = None, participant: Participant | None = None) -> RunResult:
     """Train one SAE on ``task`` with ``config`` (a dict, an SAEConfig, a YAML path, or None for the task's default),
     measure it on validation activations, and record it in the runs store (unless ``record`` is False).
 
@@ -90,7 +91,8 @@ def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None
     trained in the sandbox (:mod:`interpctf.lab.code.host`) and a run it breaks is recorded as failed, with the
     reason, and raised as :class:`CodeRunFailed`. ``task_options``: the task's own (sae-lm: ``model``, ``hook``,
     ``corpus``), kept with the run's artifacts for ``submit``. ``max_seconds`` may only lower the time budget.
-    ``participant``, ``participant_kind`` ('cli', 'human', 'agent') and ``session_id`` say who ran it, recorded."""
+    ``participant``: who runs it (a session's person or agent, its elapsed time at the start); the run's own wall
+    time is added when it finishes, so the recorded time is when its result came in."""
     t = get_task(task, task_options)
     task_options = {k: v for k, v in (task_options or {}).items() if v is not None}
     source = read_code(code) if code is not None else None
@@ -107,7 +109,15 @@ def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None
         budget = budget.model_copy(update={"max_seconds": min(max_seconds, budget.max_seconds)})
     store = RunStore(runs_dir)
     run_id = store.reserve(task, cfg.model_dump(mode="json"), cfg.hash(), cfg.seed, __version__, git_commit(),
-                           board_name(task_options), participant, participant_kind, session_id) if record else None
+                           board_name(task_options)) if record else None
+    started = time.time()
+
+    def tag() -> None:  # also a failed run: it used an experiment and time of the session
+        if run_id is not None and participant is not None:
+            elapsed = None if participant.elapsed_s is None else participant.elapsed_s + time.time() - started
+            store.set_participant(run_id, replace(participant, elapsed_s=elapsed))
+
+    tag()
     try:
         with _threads(threads):
             data = t.load_data(cfg, store.root / "cache")
@@ -138,9 +148,11 @@ def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None
             artifacts = str(out)
             store.complete(run_id, metrics=metrics, score=score, score_note=note, stopped=stopped,
                            steps=steps, duration_s=seconds, artifacts_path=artifacts)
+            tag()
     except CodeRunFailed as exc:
         if run_id is not None:
             store.fail(run_id, str(exc))
+            tag()
         raise CodeRunFailed(f"run {run_id} failed: {exc}" if run_id is not None else str(exc)) from None
     except BaseException:
         if run_id is not None:

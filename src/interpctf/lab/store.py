@@ -41,10 +41,7 @@ CREATE TABLE IF NOT EXISTS runs (
     test_score REAL,
     submitted_at REAL,
     failure TEXT,
-    board TEXT NOT NULL DEFAULT '',
-    participant TEXT,
-    participant_kind TEXT NOT NULL DEFAULT 'cli',
-    session_id TEXT
+    board TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS runs_task ON runs(task);
 """
@@ -89,10 +86,12 @@ class RunRecord:
     # The task's own options as canonical JSON ('' for the task as shipped). Runs on different options (sae-lm on
     # another model or site) are scored differently and never share a leaderboard.
     board: str = ""
-    # Who ran it: the Inspect model's name for an agent, a person's name in a session; 'cli' runs name no one.
+    # Who made the run (see Participant); 'cli' with no name for a run made outside a session.
     participant: str | None = None
-    participant_kind: str = "cli"  # 'cli' | 'human' | 'agent'
-    session_id: str | None = None  # the agent's sample or the person's session the run was counted against
+    participant_kind: str = "cli"
+    session_id: str | None = None
+    session_elapsed_s: float | None = None  # wall time from the session's start to the run's result
+    session_experiment: int | None = None  # the run's number among its session's experiments, from 1
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "RunRecord":
@@ -102,12 +101,29 @@ class RunRecord:
         return cls(**d)
 
 
-def _add_participant_columns(db: sqlite3.Connection, columns: set[str]) -> None:
-    """A store from before runs named who ran them: its runs read as 'cli' runs of no one."""
-    for name, decl in (("participant", "TEXT"), ("participant_kind", "TEXT NOT NULL DEFAULT 'cli'"),
-                       ("session_id", "TEXT")):
+@dataclass(frozen=True)
+class Participant:
+    """Who made a run: a person in a ``lab session`` ('human'), an agent ('agent', ``name`` the model's), or a plain
+    command ('cli'); ``elapsed_s`` and ``experiment`` place the run in its session, as humans vs agents compare it."""
+
+    name: str
+    kind: str  # 'human' | 'agent' | 'cli'
+    session_id: str | None
+    elapsed_s: float | None
+    experiment: int | None
+
+
+_PARTICIPANT_COLUMNS = (("participant", "TEXT"), ("participant_kind", "TEXT NOT NULL DEFAULT 'cli'"),
+                        ("session_id", "TEXT"), ("session_elapsed_s", "REAL"), ("session_experiment", "INTEGER"))
+
+
+def _add_participant_columns(db: sqlite3.Connection) -> None:
+    """Who made each run: columns added to a store from before them, whose runs read as 'cli' with no name."""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
+    for name, decl in _PARTICIPANT_COLUMNS:
         if name not in columns:
             db.execute(f"ALTER TABLE runs ADD COLUMN {name} {decl}")
+    db.execute("CREATE INDEX IF NOT EXISTS runs_session ON runs(session_id)")
 
 
 class RunStore:
@@ -123,7 +139,7 @@ class RunStore:
                 db.execute("ALTER TABLE runs ADD COLUMN failure TEXT")
             if "board" not in columns:  # a store from before task options
                 db.execute("ALTER TABLE runs ADD COLUMN board TEXT NOT NULL DEFAULT ''")
-            _add_participant_columns(db, columns)
+            _add_participant_columns(db)
 
     def _use_wal(self) -> None:
         """Switch the file to WAL once. Switching takes an exclusive lock that ignores the busy timeout, so
@@ -154,16 +170,15 @@ class RunStore:
         return self.root / "artifacts" / f"run-{run_id:05d}"
 
     def reserve(self, task: str, config: dict[str, Any], config_hash: str, seed: int, version: str,
-                git_commit: str | None, board: str = "", participant: str | None = None,
-                participant_kind: str = "cli", session_id: str | None = None) -> int:
+                git_commit: str | None, board: str = "") -> int:
         """Insert a placeholder row to get the run's id before its artifacts are written."""
         with self._connect() as db:
             cur = db.execute(
                 "INSERT INTO runs (task, config, config_hash, seed, metrics, steps, duration_s, package_version,"
-                " git_commit, artifacts_path, created_at, board, participant, participant_kind, session_id)"
-                " VALUES (?, ?, ?, ?, '{}', 0, 0, ?, ?, '', ?, ?, ?, ?, ?)",
+                " git_commit, artifacts_path, created_at, board)"
+                " VALUES (?, ?, ?, ?, '{}', 0, 0, ?, ?, '', ?, ?)",
                 (task, json.dumps(config, sort_keys=True), config_hash, seed, version, git_commit, time.time(),
-                 board, participant, participant_kind, session_id))
+                 board))
             return int(cur.lastrowid)
 
     def complete(self, run_id: int, *, metrics: dict[str, float], score: float | None, score_note: str | None,
@@ -195,12 +210,6 @@ class RunStore:
             query, args = query + " AND board=?", (*args, board)
         return query, args
 
-    def of_session(self, session_id: str) -> list[RunRecord]:
-        """Every run (completed or failed) counted against one session, oldest first."""
-        with self._connect() as db:
-            rows = db.execute("SELECT * FROM runs WHERE session_id=? ORDER BY id", (session_id,)).fetchall()
-        return [RunRecord.from_row(r) for r in rows]
-
     def delete(self, run_id: int) -> None:
         with self._connect() as db:
             db.execute("DELETE FROM runs WHERE id=?", (run_id,))
@@ -226,4 +235,24 @@ class RunStore:
         query, args = self._where("artifacts_path != ''", task, board)
         with self._connect() as db:
             rows = db.execute(query + " ORDER BY score IS NULL, score DESC, id", args).fetchall()
+        return [RunRecord.from_row(r) for r in rows]
+
+    def set_participant(self, run_id: int, who: Participant) -> None:
+        with self._connect() as db:
+            db.execute("UPDATE runs SET participant=?, participant_kind=?, session_id=?, session_elapsed_s=?,"
+                       " session_experiment=? WHERE id=?",
+                       (who.name, who.kind, who.session_id, who.elapsed_s, who.experiment, run_id))
+
+    def session_runs(self, session_id: str) -> list[RunRecord]:
+        """A session's runs, completed, failed and in progress, in the order they started."""
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM runs WHERE session_id=? ORDER BY id", (session_id,)).fetchall()
+        return [RunRecord.from_row(r) for r in rows]
+
+    def participant_runs(self, task: str, board: str = "") -> list[RunRecord]:
+        """Every finished run of ``task`` (and ``board``) made in a session, completed or failed, oldest first."""
+        query, args = self._where("session_id IS NOT NULL AND (artifacts_path != '' OR failure IS NOT NULL)",
+                                  task, board)
+        with self._connect() as db:
+            rows = db.execute(query + " ORDER BY id", args).fetchall()
         return [RunRecord.from_row(r) for r in rows]

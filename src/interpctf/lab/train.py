@@ -106,6 +106,12 @@ def _resample_dead(sae: SAE, opt: torch.optim.Optimizer, dead: torch.Tensor, x: 
                     state[key][idx] = 0.0
 
 
+def _fused(sae: SAE) -> bool:
+    """Adam's fused CPU kernel where it applies (every parameter a float tensor on the CPU): the same update in one
+    pass over each parameter instead of a dozen foreach ops, which took about a tenth of a profiled TopK step."""
+    return all(p.device.type == "cpu" and p.dtype in (torch.float32, torch.float64) for p in sae.parameters())
+
+
 def train(config: SAEConfig, data: TaskData, budget: TaskBudget, progress: ProgressFn | None = None, *,
           sae_class: type[SAE] | None = None, batches: Iterator[Batch] | None = None) -> TrainResult:
     """Train an SAE of ``config``'s architecture (or ``sae_class``, a code run's own) on ``batches`` (default: the
@@ -122,7 +128,7 @@ def train(config: SAEConfig, data: TaskData, budget: TaskBudget, progress: Progr
     stopped = None
     if config.steps > budget.max_steps:
         stopped = f"step budget: config asks {config.steps} steps, the task allows {budget.max_steps}"
-    opt = torch.optim.Adam(sae.parameters(), lr=config.lr, betas=config.adam_betas)
+    opt = torch.optim.Adam(sae.parameters(), lr=config.lr, betas=config.adam_betas, fused=_fused(sae))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, _lr_factor(config, steps))
     dead_handling = config.dead_handling
     since_fired = torch.zeros(sae.d_sae, dtype=torch.long)

@@ -158,8 +158,8 @@ def create_app(settings: Settings | None = None, migrate_db: bool = True) -> Fas
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error(request, 500, "internal server error; the administrators have the details in the log")
 
-    from interpctf.server.routes import admin_api, admin_pages, api, board, pages, problems
-    for module in (api, board, admin_api, pages, admin_pages, problems):
+    from interpctf.server.routes import admin_api, admin_pages, api, board, lab_compare, pages, problems
+    for module in (api, board, admin_api, pages, admin_pages, problems, lab_compare):
         app.include_router(module.router)
     from interpctf.server.routes import study_api, study_pages
     for study_router in (study_api.router, study_api.admin_router, study_pages.router, study_pages.admin_router):
