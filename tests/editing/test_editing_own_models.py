@@ -2,12 +2,15 @@
 Mistral, Qwen2), built from its transformers config in the test with a small BPE tokenizer trained here, so the
 rewritten targets are several tokens (target probability = product over its tokens).
 
-Measured during development (5 record seeds per family, ROME at layer 0 with the key at the prompt's last token,
-100 steps): the edit raised P(new) − P(true) on the edit prompt on all 30, by 0.52-1.71 (GPT-2), 0.56-1.53
-(Llama), 0.85-1.43 (GPT-NeoX), 0.29-1.31 (GPT-J), 0.32-1.45 (Mistral), 0.13-1.84 (Qwen2); the new target became
-top-1 (efficacy 1) on only 3, 1, 3, 2, 1 and 1 of 5, and neighbourhood ranged 0 to 1, so those are printed, not
-asserted. What is asserted: the gain in P(new) − P(true) is positive, only the family's MLP output projection
-changes, by a rank-one matrix, and the input model is left as it was. GPT-2 and Llama (the two
+Measured during development (ROME at layer 0, key at the prompt's last token, 100 steps, the model of seed 0,
+record seeds 0-4), after v* is optimized through the rank-one update's real footprint (see
+interpctf.editing.optimize): with one context (n_prefixes=1) efficacy 5/5 on GPT-2 (neighbourhood 4.0/5,
+paraphrase 0/5: a last-token key does not see the held-out wordings), 3/5 Llama (paraphrase 3.0, neighbourhood
+4.75), 4/5 GPT-NeoX (1.33, 1.07), 4/5 GPT-J (1.33, 1.86); with 10 model-written prefixes 4, 2, 4 and 2 of 5. Before
+this fix the gain in P(new) − P(true) on the edit prompt was positive on all 30 runs (5 seeds × 6 families);
+after it P(new) − P(true) rose to between -0.84 and 0.96. What is asserted: that gain, efficacy on
+the GPT-2 tiny model (5/5 seen), only the family's MLP output projection changes, by a rank-one matrix, and the
+input model is left as it was; the other figures are printed. GPT-2 and Llama (the two
 tokenizer conventions: byte-level "Ġ" and SentencePiece "▁") run by default; the other families are slow.
 """
 
@@ -24,7 +27,7 @@ from interpctf.editing.targets import TargetParams
 from interpctf.nets.tiny_lm import TinyLMConfig, fact_sentences, train_tiny_lm, world_records
 
 CFG = TinyLMConfig()
-PARAMS = RomeParams(layer=0, target=TargetParams(position="last", steps=100, lr=0.5))
+PARAMS = RomeParams(layer=0, target=TargetParams(position="last", steps=100, lr=0.5, n_prefixes=1))
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +56,8 @@ def _check_rome(family, world):
     print(f"{family}: efficacy {result.efficacy} paraphrase {result.paraphrase} neighborhood "
           f"{result.neighborhood} gain {gain:.2f}")
     assert gain > 0
+    if family == "gpt2":
+        assert result.efficacy == 1.0
     changed = [k for k, v in result.model.state_dict().items() if not torch.equal(before[k], v)]
     name = proj_param_name(model, 0)
     assert changed == [name] == result.changed
