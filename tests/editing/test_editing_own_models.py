@@ -6,9 +6,10 @@ Measured during development (ROME at layer 0, key at the prompt's last token, 10
 record seeds 0-4), after v* is optimized through the rank-one update's real footprint (see
 interpctf.editing.optimize): with one context (n_prefixes=1) efficacy 5/5 on GPT-2 (neighbourhood 4.0/5,
 paraphrase 0/5: a last-token key does not see the held-out wordings), 3/5 Llama (paraphrase 3.0, neighbourhood
-4.75), 4/5 GPT-NeoX (1.33, 1.07), 4/5 GPT-J (1.33, 1.86); with 10 model-written prefixes 4, 2, 4 and 2 of 5. Before
+4.75), 4/5 GPT-NeoX (1.33, 1.07), 4/5 GPT-J (1.33,
+1.86), 5/5 Mistral (3.67, 2.75), 4/5 Qwen2 (2.0, 4.75); with 10 model-written prefixes 4, 2, 4 and 2 of 5 (GPT-2, Llama, NeoX, GPT-J). Before
 this fix the gain in P(new) − P(true) on the edit prompt was positive on all 30 runs (5 seeds × 6 families);
-after it P(new) − P(true) rose to between -0.84 and 0.96. What is asserted: that gain, efficacy on
+after it P(new) − P(true) ended between -0.84 and 0.96. What is asserted: that gain, efficacy on
 the GPT-2 tiny model (5/5 seen), only the family's MLP output projection changes, by a rank-one matrix, and the
 input model is left as it was; the other figures are printed. GPT-2 and Llama (the two
 tokenizer conventions: byte-level "Ġ" and SentencePiece "▁") run by default; the other families are slow.
