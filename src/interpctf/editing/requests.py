@@ -17,7 +17,7 @@ from interpctf.editing.families import proj_bias
 from interpctf.editing.hooks import add_to_mlp_weight, device_of, mlp_weight
 from interpctf.editing.memit import MemitParams, memit_update
 from interpctf.editing.optimize import keys_at, optimize_vector, vector_at
-from interpctf.editing.rome import RomeParams, rank_one_update
+from interpctf.editing.rome import RomeParams, rank_one_update, update_direction
 from interpctf.editing.score import _pad_id
 from interpctf.editing.targets import TargetParams
 
@@ -61,9 +61,10 @@ class _Request:
     def _index(tokenizer, prompt: str, ids: list[int], subject: str, params: TargetParams) -> int:
         return len(ids) - 1 if params.position == "last" else subject_end(tokenizer, prompt, subject)
 
-    def vector(self, model, site, layer: int, params: TargetParams) -> torch.Tensor:
+    def vector(self, model, site, layer: int, params: TargetParams,
+               footprint: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
         return optimize_vector(model, self.rewrite, self.lookup, self.target, self.essence, self.essence_lookup,
-                               site, layer, params, self.pad)
+                               site, layer, params, self.pad, footprint)
 
     def keys(self, model, layer: int) -> torch.Tensor:
         return keys_at(model, self.rewrite, self.lookup, [layer], self.pad)[layer]
@@ -80,10 +81,11 @@ def rome_records_inplace(model, tokenizer, records: list[CounterFactRecord], cov
     for i, rec in enumerate(records):
         req = _Request(model, tokenizer, rec, params.target, seed + i)
         k = req.keys(model, layer)
-        v = req.vector(model, "mlp", layer, params.target)
+        c = cov.double().to(k.device)
+        v = req.vector(model, "mlp", layer, params.target, (update_direction(c, k, params.ridge), k))
         w = mlp_weight(model, layer).double()
         b = proj_bias(model, layer).double().to(w.device)
-        delta = rank_one_update(w, b, cov.double().to(w.device), k, v, params.ridge)
+        delta = rank_one_update(w, b, c, k, v, params.ridge)
         add_to_mlp_weight(model, layer, delta)
         out.append({"delta_norm": float(delta.norm()), "w_norm": float(w.norm())})
     return out

@@ -38,14 +38,20 @@ class RomeParams(BaseModel):
     target: TargetParams = TargetParams()
 
 
+def update_direction(c: torch.Tensor, k: torch.Tensor, ridge: float = 0.0) -> torch.Tensor:
+    """u = C⁻¹k* (with ``ridge`` · mean(diag C) · I added to C): the update ΔW = Λ uᵀ adds Λ · (uᵀk) to the
+    output at a token whose key is k, so it fires with strength uᵀk / uᵀk* at every token, not only at k*."""
+    c = c + ridge * c.diagonal().mean() * torch.eye(c.shape[0], dtype=c.dtype, device=c.device)
+    return torch.linalg.solve(c, k)
+
+
 def rank_one_update(w: torch.Tensor, bias: torch.Tensor, c: torch.Tensor, k: torch.Tensor,
                     v: torch.Tensor, ridge: float = 0.0) -> torch.Tensor:
     """ΔW (shape of w, [d_out, d_in]) with (W + ΔW) k + b = v and ΔW = Λ (C⁻¹k)ᵀ (ROME eq. 2).
 
     Pure function of float64 tensors; ``ridge`` adds ridge · mean(diag C) · I before solving.
     """
-    c = c + ridge * c.diagonal().mean() * torch.eye(c.shape[0], dtype=c.dtype, device=c.device)
-    u = torch.linalg.solve(c, k)                 # C⁻¹ k*
+    u = update_direction(c, k, ridge)            # C⁻¹ k*
     lam = (v - (w @ k + bias)) / (u @ k)         # Λ, with the same k* as the denominator
     return torch.outer(lam, u)
 

@@ -35,6 +35,7 @@ class TinyLMConfig(BaseModel):
     relations: tuple[str, ...] = ("city", "language")
     steps: int = 300
     batch_size: int = 32
+    pack: int = 1               # fact sentences per training sequence (running text: later positions trained too)
     lr: float = 3e-3
     seed: int = 0
 
@@ -116,7 +117,8 @@ def train_tiny_lm(family: Family, world: World, cfg: TinyLMConfig | None = None)
         lr = cfg.lr * min(1.0, (step + 1) / 30) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / cfg.steps)))
         for group in opt.param_groups:
             group["lr"] = lr
-        batch = [rng.choice(encoded) for _ in range(cfg.batch_size)]
+        batch = [tok(_packed(sentences, rng, cfg.pack))["input_ids"] if cfg.pack > 1 else rng.choice(encoded)
+                 for _ in range(cfg.batch_size)]
         width = max(len(b) for b in batch)
         ids = torch.full((len(batch), width), tok.pad_token_id, dtype=torch.long)
         labels = torch.full((len(batch), width), -100, dtype=torch.long)
@@ -129,6 +131,12 @@ def train_tiny_lm(family: Family, world: World, cfg: TinyLMConfig | None = None)
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
     return model.eval(), tok
+
+
+def _packed(sentences: list[str], rng: random.Random, pack: int) -> str:
+    """One training text: 1 to ``pack`` random fact sentences one after the other, so the model reads facts behind
+    other text, as a real LM does (tokenized as a whole: a sentence inside the text gets its leading space)."""
+    return " ".join(rng.choice(sentences) for _ in range(rng.randint(1, pack)))
 
 
 def world_records(world: World, cfg: TinyLMConfig, n: int = 1, seed: int = 0, n_paraphrases: int = 3

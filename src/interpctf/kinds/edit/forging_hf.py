@@ -76,7 +76,7 @@ def edit_params(recipe: EditRecipe, model: Any) -> Any:
         return params
     if isinstance(params, RomeParams):
         return params.model_copy(update={"layer": recipe.layers[0]})
-    return MemitParams(layers=recipe.layers, target=params.target)
+    return MemitParams(layers=recipe.layers, lam=params.lam, target=params.target)
 
 
 def forge_hf_edit(recipe: EditRecipe, seed: int, target: ForgeTarget,
