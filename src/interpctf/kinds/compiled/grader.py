@@ -12,11 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from interpctf.circuits.patching import Tally
+
 from interpctf.kinds.compiled.answers import CircuitAnswer, ProgramAnswer
 from interpctf.kinds.compiled.check import all_inputs, model_outputs
 from interpctf.kinds.compiled.facts import CompiledPublic, CompiledSecret
 from interpctf.kinds.compiled.net import CompiledTransformer, load
-from interpctf.kinds.compiled.patching import interchange
+from interpctf.kinds.compiled.patching import patched_outputs
 from interpctf.kinds.compiled.running import Layout, Run, run_groups
 from interpctf.schema import Challenge, Grade
 
@@ -57,16 +59,11 @@ def iia(model: CompiledTransformer, layout: Layout, answer: CircuitAnswer, n_pai
             groups.append((np.full(len(base), i), base, src))
             keys.append((name, base, src))
     predicted, run = run_groups(layout, answer.program, names, True, groups)
-    hits = {name: [0, 0, 0] for name in names}  # right, informative, total
+    tallies = {name: Tally() for name in names}
     for (name, base, src), want in zip(keys, predicted):
-        claim = answer.variables[name]
-        got = interchange(model, base, src, claim.layer, claim.component, claim.head, claim.basis)
-        plain = model_outputs(model, base)
-        h = hits[name]
-        h[0] += int(np.sum((got == want).all(1) & (want >= 0).all(1)))
-        h[1] += int(np.sum((want != plain).any(1)))
-        h[2] += len(base)
-    return {name: {"iia": round(r / t, 6), "informative": inf, "pairs": t} for name, (r, inf, t) in hits.items()}, run
+        got = patched_outputs(model, base, src, answer.variables[name])
+        tallies[name].add(got, want, model_outputs(model, base))
+    return {name: t.report() for name, t in tallies.items()}, run
 
 
 def _error(run: Run) -> dict[str, Any]:
