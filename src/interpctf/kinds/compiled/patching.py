@@ -26,3 +26,10 @@ def patched_outputs(model: CompiledTransformer, base: np.ndarray, source: np.nda
     ids = model.with_bos(torch.from_numpy(np.concatenate([base, source])))
     logits = interchange(model, ids[: len(base)], ids[len(base):], site_patch(model, claim))
     return logits[:, 1:].argmax(-1).numpy()
+
+
+def all_sites(n_layers: int, n_heads: int) -> list[SiteClaim]:
+    """Every site in the order the model computes them (a layer's heads, then its MLP)."""
+    return [site for layer in range(n_layers) for site in
+            [*(SiteClaim(layer=layer, component="attn", head=h) for h in range(n_heads)),
+             SiteClaim(layer=layer, component="mlp")]]
