@@ -23,7 +23,10 @@ def distilled(tmp_path_factory):
     from interpctf.forge import forge
     from interpctf.kinds import get_kind
 
-    recipe = parse_recipe(Path(__file__).parents[3] / "recipes" / "compiled-histogram-distil.yaml")
+    import yaml
+
+    recipe = parse_recipe(yaml.safe_load((Path(__file__).parents[3] / "recipes" /
+                                          "compiled-histogram-distil.yaml").read_text()))
     out = tmp_path_factory.mktemp("distil") / "out"
     forge(recipe, out, "distil", run_baselines=False)
     return get_kind("compiled"), open_challenge(out / "bundle", out / "key.json")

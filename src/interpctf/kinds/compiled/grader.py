@@ -20,6 +20,7 @@ from interpctf.kinds.compiled.facts import CompiledPublic, CompiledSecret
 from interpctf.kinds.compiled.net import CompiledTransformer, load
 from interpctf.kinds.compiled.patching import patched_outputs
 from interpctf.kinds.compiled.running import Layout, Run, run_groups
+from interpctf.nets.threads import single_thread
 from interpctf.schema import Challenge, Grade
 
 MECHANISM_BAR = 0.99  # IIA each claimed variable must reach for the mechanism to count as found
@@ -29,6 +30,7 @@ def model_of(challenge: Challenge) -> CompiledTransformer:
     return load(challenge.bundle_dir / "model")
 
 
+@single_thread()
 def behaviour(model: CompiledTransformer, layout: Layout, source: str, hooked: bool,
               names: list[str]) -> tuple[float, Run]:
     """Fraction of all inputs up to max length on which the program's whole output equals the model's."""
@@ -50,6 +52,7 @@ def pairs(n_vocab: int, max_len: int, n_pairs: int, seed: int, var: int) -> dict
             for n in np.unique(lengths)}
 
 
+@single_thread()  # the interchange forwards are small: one thread is faster than two spinning (see check.py)
 def iia(model: CompiledTransformer, layout: Layout, answer: CircuitAnswer, n_pairs: int,
         seed: int) -> tuple[dict[str, dict[str, Any]], Run]:
     names = list(answer.variables)

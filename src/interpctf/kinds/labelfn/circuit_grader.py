@@ -21,6 +21,7 @@ from interpctf.kinds.labelfn.circuit import CircuitAnswer, label_of, site_patch
 from interpctf.kinds.labelfn.domains import DOMAINS
 from interpctf.kinds.labelfn.facts import LabelFnPublic
 from interpctf.kinds.labelfn.grader import grade_program
+from interpctf.nets.threads import single_thread
 from interpctf.schema import Challenge, Grade
 
 N_PAIRS = 2000
@@ -83,6 +84,7 @@ def predictions(answer: CircuitAnswer, base: np.ndarray, source: np.ndarray) -> 
     return np.where(ok, run.values, -1).reshape(len(names), len(base)), run
 
 
+@single_thread()
 def iia(model: Any, answer: CircuitAnswer, base: np.ndarray, source: np.ndarray,
         p: int) -> tuple[dict[str, dict[str, Any]], Any]:
     from interpctf.nets.pair_transformer import sequences
