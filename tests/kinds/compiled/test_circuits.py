@@ -153,13 +153,13 @@ def test_forge_fails_where_the_model_and_program_disagree(tmp_path):
     assert "\n" not in str(err.value)
 
 
-def test_distil_is_refused_in_one_line():
+def test_distil_options_without_distil_are_refused_in_one_line():
     from pydantic import ValidationError
 
     from interpctf.kinds import get_kind
 
-    with pytest.raises(ValidationError, match="not supported yet"):
-        get_kind("compiled").recipe_model.model_validate({**SORT, "distil": True})
+    with pytest.raises(ValidationError, match="apply with distil: true only"):
+        get_kind("compiled").recipe_model.model_validate({**SORT, "distil_d_model": 8})
 
 
 def test_intake_accepts_the_forged_model_and_counts_its_parameters(sort):

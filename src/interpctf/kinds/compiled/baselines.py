@@ -17,6 +17,7 @@ from interpctf.kinds.compiled.facts import CompiledPublic
 from interpctf.kinds.compiled.grader import iia, model_of
 from interpctf.kinds.compiled.answers import CircuitAnswer, SiteClaim
 from interpctf.kinds.compiled.net import CompiledTransformer
+from interpctf.kinds.compiled.patching import all_sites
 from interpctf.kinds.compiled.running import Layout
 from interpctf.schema import AnswerFile, Challenge
 
@@ -48,13 +49,6 @@ def map_search(challenge: Challenge) -> AnswerFile:
     return AnswerFile("program.py", map_search_source(challenge).encode())
 
 
-def all_sites(public: CompiledPublic) -> list[SiteClaim]:
-    """Every site in the order the model computes them (a layer's heads, then its MLP)."""
-    return [site for layer in range(public.n_layers) for site in
-            [*(SiteClaim(layer=layer, component="attn", head=h) for h in range(public.n_heads)),
-             SiteClaim(layer=layer, component="mlp")]]
-
-
 def propose_sites(challenge: Challenge, program: str, names: list[str], n_pairs: int = 200,
                   seed: int = 0) -> dict[str, SiteClaim]:
     """For each variable of ``program`` the whole site (no subspace) with the highest IIA, the earliest on ties.
@@ -63,7 +57,7 @@ def propose_sites(challenge: Challenge, program: str, names: list[str], n_pairs:
     public = challenge.public_as(CompiledPublic)
     model, layout = model_of(challenge), Layout(public.vocab, public.output_values, public.max_seq_len)
     best: dict[str, tuple[float, SiteClaim]] = {}
-    for site in all_sites(public):
+    for site in all_sites(public.n_layers, public.n_heads):
         answer = CircuitAnswer(program=program, variables={name: site for name in names})
         scores, _ = iia(model, layout, answer, n_pairs, seed)
         for name in names:

@@ -4,11 +4,10 @@ from interpctf.kinds.compiled.facts import CompiledPublic
 
 CARD = """## The model
 
-A transformer compiled by [Tracr](https://github.com/google-deepmind/tracr) from a secret RASP program:
-{n_layers} layers, each one attention block ({n_heads} heads) then one ReLU MLP, no LayerNorm, residual width
+{origin}{n_layers} layers, each one attention block ({n_heads} heads) then one ReLU MLP, no LayerNorm, residual width
 {d_model}{rotated}. Its input is `[BOS, t1, ..., tn]` with n <= {max_seq_len}, token ids in the order of the
 vocabulary `{vocab}` and BOS = {bos}; its output at each position after BOS is the argmax over the output
-values `{outputs}`. It computes the program exactly on every one of the {n_inputs:,} inputs.
+values `{outputs}`. It computes the program exactly on every one of the {n_inputs:,} inputs.{carried}
 
 ```python
 import interpctf, torch
@@ -50,8 +49,27 @@ variables:
 """
 
 
+COMPILED = ("A transformer compiled by [Tracr](https://github.com/google-deepmind/tracr) from a secret RASP "
+            "program: ")
+DISTILLED = ("A dense transformer trained to imitate one that [Tracr](https://github.com/google-deepmind/tracr) "
+             "compiled from a secret RASP program (it agrees with it on every input), with a narrower residual "
+             "stream: ")
+
+
+def carried_text(public: CompiledPublic) -> str:
+    if not public.distilled:
+        return ""
+    if not public.not_carried_over:
+        return ("\n\nEvery variable of the program has a site in this model where interchange interventions "
+                "confirm it (IIA 1.0 at the forge); those sites are the ground truth a circuit answer is graded on.")
+    return ("\n\nThe compiled mechanism did not carry over for variable" + ("s " if len(public.not_carried_over) > 1
+            else " ") + ", ".join(public.not_carried_over) + ": no single head or MLP of this model passes "
+            "interchange interventions for it, so no site counts as its ground truth (the other variables have one).")
+
+
 def card_text(public: CompiledPublic) -> str:
-    return CARD.format(n_layers=public.n_layers, n_heads=public.n_heads, d_model=public.d_model,
+    return CARD.format(origin=DISTILLED if public.distilled else COMPILED, carried=carried_text(public),
+                       n_layers=public.n_layers, n_heads=public.n_heads, d_model=public.d_model,
                        rotated=" (the residual stream is in a random orthogonal basis)" if public.obfuscate == "rotate"
                        else "", max_seq_len=public.max_seq_len, vocab=public.vocab, bos=len(public.vocab),
                        outputs=public.output_values, n_inputs=public.n_inputs)

@@ -15,6 +15,7 @@ import torch
 from interpctf.errors import BadRecipe
 from interpctf.kinds.compiled.net import CompiledTransformer
 from interpctf.kinds.compiled.rasp_eval import BatchEvaluator
+from interpctf.nets.threads import single_thread
 
 CHUNK = 1 << 15
 
@@ -28,7 +29,7 @@ def all_inputs(n_vocab: int, length: int, chunk: int = CHUNK) -> Iterator[np.nda
         yield (ids[:, None] // powers) % n_vocab
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def model_outputs(model: CompiledTransformer, ids: np.ndarray) -> np.ndarray:
     """Indices into the output values, [batch, n], for vocabulary-index inputs [batch, n] (in chunks: a whole
     length's inputs at once would hold gigabytes of activations)."""
@@ -43,6 +44,7 @@ def output_map(ev: BatchEvaluator, sink: str, output_values: list[Any]) -> np.nd
     return np.array([where.get(v, -2) for v in ev.values[sink]] + [-1], dtype=np.int64)
 
 
+@single_thread()  # tiny ops: a second thread only spins, and on a loaded machine costs ~3x (measured)
 def exhaustive_check(model: CompiledTransformer, ev: BatchEvaluator, sink: str, vocab: list[Any],
                      max_len: int, on_chunk: Any = None) -> int:
     """Raise BadRecipe on the first disagreement; returns how many inputs were checked."""

@@ -15,7 +15,7 @@ class TruthSite(BaseModel):
     layer: int
     component: str
     head: int | None = None
-    basis: list[list[float]]
+    basis: list[list[float]] | None = None  # None: the site's whole write (a distilled model's variables)
 
 
 class CompiledPublic(Facts):
@@ -28,6 +28,8 @@ class CompiledPublic(Facts):
     causal: bool = False
     obfuscate: str = "none"
     n_inputs: int
+    distilled: bool = False  # a dense student trained to imitate the compiled model
+    not_carried_over: list[str] = []  # variables whose compiled mechanism the student does not share
 
 
 class CompiledSecret(Facts):
@@ -36,3 +38,4 @@ class CompiledSecret(Facts):
     variables: dict[str, TruthSite]
     n_pairs: int
     pair_seed: int
+    distil_iia: dict[str, dict[str, Any]] = {}  # per variable: the student's best site and its IIA there

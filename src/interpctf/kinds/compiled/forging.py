@@ -5,10 +5,11 @@ import json
 import numpy as np
 
 from interpctf.kinds.base import Forged, ForgeTarget
-from interpctf.kinds.compiled.check import exhaustive_check, sample_against_rasp
+from interpctf.errors import BadRecipe
+from interpctf.kinds.compiled.check import exhaustive_check, output_map, sample_against_rasp
 from interpctf.kinds.compiled.compiler import Compiled, compile_recipe
 from interpctf.kinds.compiled.facts import CompiledPublic, CompiledSecret, TruthSite
-from interpctf.kinds.compiled.net import CompiledConfig, build, save
+from interpctf.kinds.compiled.net import CompiledConfig, CompiledTransformer, build, save
 from interpctf.kinds.compiled.rasp_eval import BatchEvaluator
 from interpctf.kinds.compiled.rasp_source import python_source
 from interpctf.kinds.compiled.recipe import CompiledRecipe, n_inputs
@@ -56,11 +57,17 @@ def forge_compiled(recipe: CompiledRecipe, seed: int, target: ForgeTarget,
     with progress.step(f"checking the model on all {total:,} inputs", total=total) as step:
         checked = exhaustive_check(model, ev, compiled.program.label, recipe.vocab, recipe.max_seq_len,
                                    lambda k: step.advance(k))
-    save(model, target.model_dir)
+    reference = python_source(ev, compiled.program.label, {"tokens", "indices"})
     variables = {name: TruthSite(layer=site.layer, component=site.component, head=site.head,
                                  basis=np.round(q[compiled.variables[name]], 12).tolist())
                  for name, site in compiled.sites.items()}
-    reference = python_source(ev, compiled.program.label, {"tokens", "indices"})
+    metrics = {"exhaustive_agreement": 1.0, "n_checked": float(checked)}
+    distil_iia: dict[str, dict[str, object]] = {}
+    if recipe.distil:
+        model, variables, distil_iia, metrics["distil_agreement"] = _distil(model, compiled, ev, recipe, seed,
+                                                                            progress)
+        d = model.cfg.d_model
+    save(model, target.model_dir)
     circuit = {"format": "circuit", "program": reference,
                "variables": {name: {"layer": t.layer, "component": t.component, "head": t.head, "basis": t.basis}
                              for name, t in variables.items()}}
@@ -69,9 +76,13 @@ def forge_compiled(recipe: CompiledRecipe, seed: int, target: ForgeTarget,
         "def program(tokens):\n    return list(tokens)\n")
     public = CompiledPublic(vocab=recipe.vocab, max_seq_len=recipe.max_seq_len, output_values=compiled.output_values,
                             n_layers=compiled.n_layers, n_heads=compiled.n_heads, d_model=d, causal=recipe.causal,
-                            obfuscate=recipe.obfuscate, n_inputs=total)
+                            obfuscate=recipe.obfuscate, n_inputs=total, distilled=recipe.distil,
+                            not_carried_over=sorted(set(compiled.sites) - set(variables)))
     secret = CompiledSecret(rasp_source=recipe.program, reference_source=reference, variables=variables,
-                            n_pairs=recipe.n_pairs, pair_seed=int(rng.integers(1 << 31)))
+                            n_pairs=recipe.n_pairs, pair_seed=int(rng.integers(1 << 31)), distil_iia=distil_iia)
+    # A distilled model where no variable carried over has no circuit to answer with: its truth is behaviour.
+    reference_answer = AnswerFile("circuit.json", json.dumps(circuit).encode()) if variables else \
+        AnswerFile("program.py", reference.encode())
     return Forged(
         answer_format="circuit",
         answer_help="A circuit (circuit.yaml or .json): `program`, Python source defining program(tokens, v) that "
@@ -80,8 +91,30 @@ def forge_compiled(recipe: CompiledRecipe, seed: int, target: ForgeTarget,
                     "and by interchange intervention accuracy per variable. A program.py defining program(tokens) "
                     "is graded by behaviour alone.",
         public=public, secret=secret,
-        reference_answer=AnswerFile("circuit.json", json.dumps(circuit).encode()),
-        metrics={"exhaustive_agreement": 1.0, "n_checked": float(checked)},
+        reference_answer=reference_answer,
+        metrics=metrics,
         statement="A transformer compiled from a secret RASP program maps each sequence of tokens to a sequence. "
                   "Recover the program and say where the model computes each of its variables.",
     )
+
+
+def _distil(teacher: CompiledTransformer, compiled: Compiled, ev: BatchEvaluator, recipe: CompiledRecipe, seed: int,
+            progress: Progress) -> tuple[CompiledTransformer, dict[str, TruthSite], dict[str, dict[str, object]],
+                                         float]:
+    """The trained student, the variables whose mechanism carried over (at the student's sites), each variable's
+    best site and IIA, and the student's agreement with the compiled model over every input."""
+    from interpctf.kinds.compiled import distil
+
+    width = recipe.distil_d_model or max(2, len(compiled.labels) // 2)
+    if width >= len(compiled.labels):
+        raise BadRecipe(f"distil_d_model: {width} is not below the compiled residual width {len(compiled.labels)}")
+    cfg = distil.student_config(teacher.cfg, width, recipe.distil_d_mlp)
+    with progress.step(f"distilling into a {width}-dim transformer", total=recipe.distil_steps) as step:
+        student, agreement = distil.train_student(teacher, cfg, recipe.max_seq_len, seed, recipe.distil_steps,
+                                                  lambda k: step.advance(k))
+    sink = compiled.program.label
+    found = distil.locate(student, ev, sink, list(compiled.sites), output_map(ev, sink, compiled.output_values),
+                          recipe.max_seq_len, recipe.n_pairs, seed)
+    sites = {name: TruthSite(layer=c.layer, component=c.component, head=c.head)
+             for name, c in distil.carried(found).items()}
+    return student, sites, distil.per_variable(found), agreement

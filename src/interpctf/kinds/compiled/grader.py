@@ -12,12 +12,15 @@ from typing import Any
 
 import numpy as np
 
+from interpctf.circuits.patching import Tally
+
 from interpctf.kinds.compiled.answers import CircuitAnswer, ProgramAnswer
 from interpctf.kinds.compiled.check import all_inputs, model_outputs
 from interpctf.kinds.compiled.facts import CompiledPublic, CompiledSecret
 from interpctf.kinds.compiled.net import CompiledTransformer, load
-from interpctf.kinds.compiled.patching import interchange
+from interpctf.kinds.compiled.patching import patched_outputs
 from interpctf.kinds.compiled.running import Layout, Run, run_groups
+from interpctf.nets.threads import single_thread
 from interpctf.schema import Challenge, Grade
 
 MECHANISM_BAR = 0.99  # IIA each claimed variable must reach for the mechanism to count as found
@@ -27,6 +30,7 @@ def model_of(challenge: Challenge) -> CompiledTransformer:
     return load(challenge.bundle_dir / "model")
 
 
+@single_thread()
 def behaviour(model: CompiledTransformer, layout: Layout, source: str, hooked: bool,
               names: list[str]) -> tuple[float, Run]:
     """Fraction of all inputs up to max length on which the program's whole output equals the model's."""
@@ -48,6 +52,7 @@ def pairs(n_vocab: int, max_len: int, n_pairs: int, seed: int, var: int) -> dict
             for n in np.unique(lengths)}
 
 
+@single_thread()  # the interchange forwards are small: one thread is faster than two spinning (see check.py)
 def iia(model: CompiledTransformer, layout: Layout, answer: CircuitAnswer, n_pairs: int,
         seed: int) -> tuple[dict[str, dict[str, Any]], Run]:
     names = list(answer.variables)
@@ -57,16 +62,11 @@ def iia(model: CompiledTransformer, layout: Layout, answer: CircuitAnswer, n_pai
             groups.append((np.full(len(base), i), base, src))
             keys.append((name, base, src))
     predicted, run = run_groups(layout, answer.program, names, True, groups)
-    hits = {name: [0, 0, 0] for name in names}  # right, informative, total
+    tallies = {name: Tally() for name in names}
     for (name, base, src), want in zip(keys, predicted):
-        claim = answer.variables[name]
-        got = interchange(model, base, src, claim.layer, claim.component, claim.head, claim.basis)
-        plain = model_outputs(model, base)
-        h = hits[name]
-        h[0] += int(np.sum((got == want).all(1) & (want >= 0).all(1)))
-        h[1] += int(np.sum((want != plain).any(1)))
-        h[2] += len(base)
-    return {name: {"iia": round(r / t, 6), "informative": inf, "pairs": t} for name, (r, inf, t) in hits.items()}, run
+        got = patched_outputs(model, base, src, answer.variables[name])
+        tallies[name].add(got, want, model_outputs(model, base))
+    return {name: t.report() for name, t in tallies.items()}, run
 
 
 def _error(run: Run) -> dict[str, Any]:

@@ -1,60 +1,35 @@
-"""Interchange interventions on the compiled model, with torch forward hooks.
+"""Interchange interventions on the compiled model: where each claimed site is, for :mod:`interpctf.circuits`.
 
-For a claimed site (an attention head's write into the residual stream, or an MLP's) and optionally a subspace
-(rows of ``basis``), the base run's activation there becomes ``base + (source - base) P``, P the orthogonal
-projection onto the subspace (the identity without one): the site then carries the source run's value of the
-variable and nothing else changes. The model's output after the intervention is compared with what the
-hypothesis predicts.
+A site is an attention head's write into the residual stream (``hook_result``, [batch, pos, head, d_model]) or
+an MLP's (``hook_out``), at every position; a basis gives the subspace of that write. Base and source run as one
+batch with the hook patching the base half (:func:`interpctf.circuits.patching.interchange`).
 """
-
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
 
+from interpctf.circuits.patching import Patch, interchange, projector
+from interpctf.circuits.sites import SiteClaim
 from interpctf.kinds.compiled.net import CompiledTransformer
 
 
-def site_module(model: CompiledTransformer, layer: int, component: str) -> torch.nn.Module:
-    block = model.blocks[layer]
-    return block.attn.hook_result if component == "attn" else block.mlp.hook_out
+def site_patch(model: CompiledTransformer, claim: SiteClaim) -> Patch:
+    block = model.blocks[claim.layer]
+    if claim.component == "attn":
+        return Patch(block.attn.hook_result, (slice(None), claim.head), projector(claim.basis))
+    return Patch(block.mlp.hook_out, (), projector(claim.basis))
 
 
-def projector(basis: list[list[float]] | np.ndarray | None, d_model: int) -> torch.Tensor | None:
-    if basis is None:
-        return None
-    q, _ = np.linalg.qr(np.asarray(basis, dtype=np.float64).T)  # orthonormal columns spanning the rows
-    return torch.as_tensor(q @ q.T, dtype=torch.float32)
-
-
-@contextmanager
-def _hooked(module: torch.nn.Module, fn: Callable[..., Any]) -> Iterator[None]:
-    handle = module.register_forward_hook(fn)
-    try:
-        yield
-    finally:
-        handle.remove()
-
-
-@torch.no_grad()
-def interchange(model: CompiledTransformer, base: np.ndarray, source: np.ndarray, layer: int, component: str,
-                head: int | None, basis: list[list[float]] | np.ndarray | None) -> np.ndarray:
+def patched_outputs(model: CompiledTransformer, base: np.ndarray, source: np.ndarray,
+                    claim: SiteClaim) -> np.ndarray:
     """The model's output indices [N, n] on ``base`` with the site patched from ``source`` (vocab indices)."""
-    module = site_module(model, layer, component)
-    proj = projector(basis, model.cfg.d_model)
-    captured: list[torch.Tensor] = []
-    with _hooked(module, lambda m, i, out: captured.append(out)):
-        model(model.with_bos(torch.from_numpy(source)))
-    src = captured[0]
-
-    def patch(m: torch.nn.Module, inputs: object, out: torch.Tensor) -> torch.Tensor:
-        sel = (slice(None), slice(None), head) if component == "attn" else (slice(None),)
-        delta = src[sel] - out[sel]
-        out = out.clone()
-        out[sel] = out[sel] + (delta if proj is None else delta @ proj)
-        return out
-
-    with _hooked(module, patch):
-        logits = model(model.with_bos(torch.from_numpy(base)))
+    ids = model.with_bos(torch.from_numpy(np.concatenate([base, source])))
+    logits = interchange(model, ids[: len(base)], ids[len(base):], site_patch(model, claim))
     return logits[:, 1:].argmax(-1).numpy()
+
+
+def all_sites(n_layers: int, n_heads: int) -> list[SiteClaim]:
+    """Every site in the order the model computes them (a layer's heads, then its MLP)."""
+    return [site for layer in range(n_layers) for site in
+            [*(SiteClaim(layer=layer, component="attn", head=h) for h in range(n_heads)),
+             SiteClaim(layer=layer, component="mlp")]]

@@ -43,9 +43,12 @@ class BatchEvaluator:
     def _table1(self, expr: Any, f: Any, inner: str) -> np.ndarray:
         return np.array([self._idx(expr.label, f(v)) for v in self.values[inner]] + [-1], dtype=np.int64)
 
-    def run(self, tokens: np.ndarray) -> dict[str, np.ndarray]:
-        """tokens: [batch, n] indices into the vocabulary -> index arrays of every SOp (selectors: bool)."""
-        cache: dict[str, np.ndarray] = {}
+    def run(self, tokens: np.ndarray, overrides: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """tokens: [batch, n] indices into the vocabulary -> index arrays of every SOp (selectors: bool).
+
+        ``overrides`` fixes some SOps' values (an interchange intervention: a variable's value taken from another
+        run); everything downstream is computed from them."""
+        cache: dict[str, np.ndarray] = dict(overrides or {})
         for label in self.exprs:
             self._eval(label, tokens, cache)
         return cache

@@ -20,6 +20,10 @@ class CompiledRecipe(Recipe):
     mlp_exactness: int = Field(default=100, ge=1, le=1000)
     obfuscate: Literal["none", "rotate"] = "none"
     distil: bool = False
+    distil_d_model: int | None = Field(default=None, ge=2, le=4096,
+                                       description="the student's residual width (default: half the compiled one's)")
+    distil_d_mlp: int = Field(default=64, ge=2, le=16384)
+    distil_steps: int = Field(default=3000, ge=1, le=100_000)
     max_inputs: int = Field(default=1_000_000, ge=1, le=5_000_000,
                             description="every input up to max_seq_len is checked and graded; refuse a recipe "
                                         "with more than this many")
@@ -27,7 +31,10 @@ class CompiledRecipe(Recipe):
 
     def default_bars(self) -> list[Bar]:
         # The forge fails on any disagreement, so the figure is always 1.0; the bar records that it was checked.
-        return [min_bar("exhaustive_agreement", "exhaustive_agreement", 1.0)]
+        bars = [min_bar("exhaustive_agreement", "exhaustive_agreement", 1.0)]
+        if self.distil:  # a trained student can miss an input: the forge retrains it from a derived seed
+            bars.append(min_bar("distil_agreement", "distil_agreement", 1.0))
+        return bars
 
     @field_validator("program")
     @classmethod
@@ -51,8 +58,8 @@ class CompiledRecipe(Recipe):
 
     @model_validator(mode="after")
     def _sizes(self) -> "CompiledRecipe":
-        if self.distil:
-            raise ValueError("distil: not supported yet; remove it (the compiled model itself is the challenge)")
+        if not self.distil and self.model_fields_set & {"distil_d_model", "distil_d_mlp", "distil_steps"}:
+            raise ValueError("distil_d_model, distil_d_mlp and distil_steps apply with distil: true only")
         if n_inputs(len(self.vocab), self.max_seq_len) > self.max_inputs:
             raise ValueError(f"vocab {len(self.vocab)} and max_seq_len {self.max_seq_len} give "
                              f"{n_inputs(len(self.vocab), self.max_seq_len):,} inputs, over max_inputs "

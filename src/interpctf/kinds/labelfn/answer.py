@@ -16,8 +16,6 @@ class ProgramAnswer(Answer):
     source: str
 
 
-# One format today: the kind's answer union (discriminated by ``format``) is where another would join.
-LabelFnAnswer = ProgramAnswer
 
 
 def _arity_ok(node: ast.FunctionDef | ast.Lambda, n: int) -> bool:

@@ -24,6 +24,31 @@ With TransformerLens: `TransformerBridge.boot_transformers("{bundle}/model")` â€
 It reached {acc:.2%} accuracy on the half of the pairs it never saw.
 
 {norm}
+
+## A circuit answer (optional): how the model computes the label
+
+Besides `label(x, y)`, you may submit `circuit.yaml` (or `.json`): a program `label(x, y, v)` that passes each
+intermediate variable through `v(name, value)`, and for each variable the model site that carries it. It is
+graded by agreement with the secret rule (as a program) *and* by interchange intervention accuracy (IIA)
+against this model: for 2,000 random base/source pairs the site is patched from the source run into the base
+run, and the model's label must become what your program gives on the base with that variable taken from the
+source. The grade shows `behaviour_solved` and `mechanism_solved` (every variable's IIA >= 0.95) separately.
+
+```yaml
+program: |
+  def label(x, y, v):
+      s = v("s", (x + y) % {p})
+      return v("out", int(s < {half}))
+variables:
+  s: {{component: mlp, layer: 0, neurons: [3, 17, 40]}}   # or basis: [[...d_mlp numbers...], ...]
+  out: {{component: resid, layer: {last}}}                  # the residual stream the label is read from
+```
+
+Sites: `embed` at `position: x` or `y` (width {d_model}); `attn` with `layer` and `head` (the head's output
+before the output projection, width {d_head}); `mlp` with `layer` (the hidden units after the ReLU, width
+{d_mlp}: all, the `neurons` listed, or a `basis` of rows spanning a subspace); `resid` with `layer` (the
+residual stream after that block, width {d_model}). `attn`, `mlp` and `resid` sit at `position: sep` (where the
+label is read) unless you name `x` or `y`.
 """
 
 # The 2023 model had no LayerNorm; GPT-2's layout always has three, so the card says which kind this one has.
@@ -108,7 +133,8 @@ def card_text(challenge: Challenge) -> str:
         norm = CENTERING_ONLY if config.get("interpctf_layer_norm") is False else WITH_LAYER_NORM
         return PAIRS_LOADING.format(bundle=bundle, p=public.p, d_model=config["n_embd"],
                                     n_heads=config["n_head"], d_mlp=config["n_inner"],
-                                    acc=public.heldout_accuracy, norm=norm)
+                                    acc=public.heldout_accuracy, norm=norm, half=public.p // 2,
+                                    last=config["n_layer"] - 1, d_head=config["n_embd"] // config["n_head"])
     if public.domain == "mnist":
         c, h = config["channels"], config["hidden"]
         sample = len(np.load(challenge.bundle_dir / "examples" / "mnist_sample.npy", mmap_mode="r"))

@@ -1,13 +1,15 @@
 """The labelfn kind: a model trained on a secret labeling function; answers are programs for that function."""
 
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 import numpy as np
+from pydantic import Field
 
 from interpctf.kinds.base import Baseline, Forged, ForgeTarget, HintSolver, Kind, Querier
-from interpctf.kinds.labelfn.answer import LabelFnAnswer, parse_program
+from interpctf.kinds.labelfn.answer import ProgramAnswer, parse_program
 from interpctf.kinds.labelfn.baselines import BASELINES
 from interpctf.kinds.labelfn.card import card_text, write_examples
+from interpctf.kinds.labelfn.circuit import CircuitAnswer, parse_circuit
 from interpctf.kinds.labelfn.domains import DOMAINS
 from interpctf.kinds.labelfn.facts import LabelFnPublic, LabelFnSecret
 from interpctf.kinds.labelfn.grader import grade_program
@@ -20,6 +22,9 @@ from interpctf.kinds.labelfn.solvers.solver import RULESEARCH, rulesearch_with_h
 from interpctf.progress import Progress
 from interpctf.schema import AnswerFile, Challenge, Grade
 from interpctf.solvers.entry import SolverEntry
+
+# A program (behaviour: the secret rule) or, on the pairs domain, a circuit (also causal faithfulness to the model).
+LabelFnAnswer = Annotated[ProgramAnswer | CircuitAnswer, Field(discriminator="format")]
 
 DEFAULT_STATEMENT = {
     "pairs": "A one-layer transformer reads [x, y, {p}] and answers 0 or 1. It was trained on half of all pairs "
@@ -90,9 +95,17 @@ class LabelFnKind(Kind[LabelFnRecipe, LabelFnPublic, LabelFnSecret, LabelFnAnswe
 
     def parse_answer(self, answer: AnswerFile, challenge: Challenge) -> LabelFnAnswer:
         domain = DOMAINS[self.public(challenge).domain]
+        if (answer.filename or "").lower().endswith((".yaml", ".yml", ".json")):
+            from interpctf.kinds.labelfn.circuit_grader import config_of
+
+            return parse_circuit(answer, domain.name, config_of(challenge))
         return parse_program(answer, 2 if domain.unpack else 1)
 
     def grade(self, answer: LabelFnAnswer, challenge: Challenge) -> Grade:
+        if isinstance(answer, CircuitAnswer):
+            from interpctf.kinds.labelfn.circuit_grader import grade_circuit  # torch and the model: only to grade
+
+            return grade_circuit(answer, challenge)
         return grade_program(answer, challenge)
 
     def baselines(self) -> dict[str, Baseline]:

@@ -1,0 +1,1 @@
+"""Circuit hypotheses and interchange interventions, shared by the kinds whose answers may name model sites."""
