@@ -8,6 +8,12 @@ measured in the same run.
 Target (issue #18): p95 <= 50 ms under 100 concurrent raters. The connections share one rater's API token (the
 work per request — the study state, the rater's answered set, the question's images — does not depend on who
 asks); every rater's queue is the same length.
+
+Measured (2 cores shared, load average 11-16, --seconds 8, both runs back to back): before the in-memory queue
+(study_queue.py) next 100 clients 128 req/s, p50 879 ms, p95 1228 ms, static p95 596 ms, ratio 2.06; after it
+303 req/s, p50 325 ms, p95 580 ms, static p95 499 ms, ratio 1.16 (1 client: p50 12 ms vs 26 ms). With 100
+closed-loop clients p95 is about 100 / throughput, so 50 ms needs ~2,000 req/s: not even the static page gets
+there on this machine; what is left per request is the API token's lookup and the session's close (shared auth).
 """
 
 import argparse

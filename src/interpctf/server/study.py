@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from interpctf.rules.study import (DEFAULT_TARGET, Question, assign_raters, attention_questions, grade_study,
                                    make_questions)
-from interpctf.server import study_store
+from interpctf.server import study_queue, study_store
 from interpctf.server.errors import ApiError, bad_request, conflict, not_found
 from interpctf.server.models import Challenge, User
 from interpctf.server.state import ServerState
@@ -51,12 +51,13 @@ def _path(st: ServerState) -> Path:
 
 
 _CACHE: dict[Path, tuple[tuple[int, int], StudyState]] = {}
+_INDEX: dict[Path, tuple[StudyState, study_queue.QueueIndex]] = {}  # built from the cached state it names
 
 
-def load(st: ServerState) -> StudyState:
+def _current(st: ServerState) -> StudyState:
     """The study's state, parsed once per version of the file (keyed by its mtime and size: every rater request
-    reads it, and parsing hundreds of questions each time would dominate the rater page's latency). Callers
-    that change it work on a copy."""
+    reads it, and parsing hundreds of questions each time would dominate the rater page's latency). Shared:
+    never changed in place."""
     path = _path(st)
     try:
         info = path.stat()
@@ -67,7 +68,12 @@ def load(st: ServerState) -> StudyState:
     if hit is None or hit[0] != stamp:
         hit = (stamp, StudyState.model_validate_json(path.read_text("utf-8")))
         _CACHE[path] = hit
-    return hit[1].model_copy(deep=False)
+    return hit[1]
+
+
+def load(st: ServerState) -> StudyState:
+    """The study's state; callers that change it work on this copy."""
+    return _current(st).model_copy(deep=False)
 
 
 def _save(st: ServerState, state: StudyState) -> None:
@@ -157,36 +163,36 @@ def close_study(st: ServerState) -> StudyState:
     return state
 
 
-def progress(st: ServerState, s, user: User) -> dict:
-    """The rater's queue: the next unanswered question (or None), and k of n answered. Every query runs in the
-    route's session ``s``: a second connection per request would starve the pool under many raters."""
-    state = load(st)
-    queue = state.assignment.get(str(user.id), [])
-    done = study_store.answered_by(s, user.id)
-    by_id = {q["id"]: q for q in state.questions}
-    nxt = next((qid for qid in queue if qid not in done), None)
-    return {"status": state.status, "answered": sum(q in done for q in queue), "total": len(queue),
-            "question": _shown(s, by_id[nxt]) if nxt and state.status == "open" else None}
-
-
-def _shown(s, q: dict) -> dict:
-    """A question as a rater sees it: images (or, for an attention check, the trigger itself) and candidates;
-    never the answer."""
-    images: list[int] = []
-    if not q["attention"]:
-        images = [int(i) for i in s.scalars(select(StudyImage.id).where(
-            StudyImage.submission_id == q["submission"], StudyImage.trojan == q["trojan"]).order_by(StudyImage.id))]
-    shown = q["candidates"][q["answer"]] if q["attention"] else None
-    return {"id": q["id"], "images": images, "candidates": q["candidates"], "attention_trigger": shown}
+def progress(st: ServerState, s, user: User) -> dict | None:
+    """The rater's queue: the next unanswered question (or None), and k of n answered, from memory
+    (study_queue). With ``s`` None nothing is read from the database: None then means "ask again with a session".
+    Every query runs in the route's session ``s``: a second connection per request would starve the pool."""
+    state = _current(st)
+    hit = _INDEX.get(_path(st))
+    if hit is None or hit[0] is not state:
+        if s is None:
+            return None
+        hit = (state, study_queue.build_index(s, state.status, state.questions, state.assignment))
+        _INDEX[_path(st)] = hit
+    done = study_queue.answered(st.db, user.id)
+    if done is None:
+        if s is None:
+            return None
+        done = study_queue.load_answered(st.db, s, user.id)
+    return study_queue.next_view(hit[1], user.id, done)
 
 
 def answer(st: ServerState, user: User, question_id: str, choice: int) -> None:
-    state = load(st)
+    state = _current(st)
     assigned = set(state.assignment.get(str(user.id), []))
     try:
         study_store.record_answer(st.db, user.id, question_id, choice, assigned, closed=state.status != "open")
+    except study_store.AlreadyAnswered as exc:
+        study_queue.note_answered(st.db, user.id, question_id)  # perhaps through another server process
+        raise ApiError(exc.status, str(exc)) from None
     except study_store.StudyRefused as exc:
         raise ApiError(exc.status, str(exc)) from None
+    study_queue.note_answered(st.db, user.id, question_id)
 
 
 def results(st: ServerState, s) -> tuple[StudyState, dict]:

@@ -23,6 +23,13 @@ class StudyRefused(Exception):
         self.status = status
 
 
+class AlreadyAnswered(StudyRefused):
+    """The rater's answer to this question is in the database already (a 409): it counts once."""
+
+    def __init__(self, question_id: str):
+        super().__init__(409, f"question {question_id!r} is answered already; an answer counts once")
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -66,7 +73,7 @@ def record_answer(db: Database, rater_id: int, question_id: str, choice: int, as
         with db.write() as s:
             s.add(StudyAnswer(rater_id=rater_id, question_id=question_id, choice=choice, created_at=_now()))
     except IntegrityError:
-        raise StudyRefused(409, f"question {question_id!r} is answered already; an answer counts once") from None
+        raise AlreadyAnswered(question_id) from None
 
 
 def answer_rows(db: Database) -> list[tuple[int, str, int]]:

@@ -29,20 +29,26 @@ def suite_radii(models: Sequence[Any]) -> tuple[float, ...]:
 
 
 @torch.no_grad()
+def scale_layer(model: Any, layer: str, scale: Any) -> None:
+    """Multiply each channel's filter and bias of hidden ``layer`` by its (positive) scale and divide what the
+    next layer reads from it by the same: every logit stays."""
+    conv = getattr(model, layer)
+    following = [model.conv2, model.conv3, model.fc][HIDDEN.index(layer)]
+    scale = torch.as_tensor(scale).to(conv.weight.dtype)
+    conv.weight.mul_(scale.view(-1, 1, 1, 1))
+    conv.bias.mul_(scale)
+    if following is model.fc:  # fc reads conv3's output flattened channel-major: spatial positions per channel
+        per = following.weight.shape[1] // len(scale)
+        following.weight.div_(scale.repeat_interleave(per).view(1, -1))
+    else:
+        following.weight.div_(scale.view(1, -1, 1, 1))
+
+
 def canonicalize(model: Any, radii: Sequence[float]) -> Any:
-    """Rescale ``model`` in place so each hidden channel's incoming norm is its layer's radius; returns it."""
-    nxt = [model.conv2, model.conv3, model.fc]
-    for layer, radius, following in zip(HIDDEN, radii, nxt):
-        conv = getattr(model, layer)
-        norms = torch.from_numpy(unit_norms(model, layer)).clamp_min(1e-12)
-        scale = (radius / norms).to(conv.weight.dtype)
-        conv.weight.mul_(scale.view(-1, 1, 1, 1))
-        conv.bias.mul_(scale)
-        if following is model.fc:  # fc reads conv3's output flattened channel-major: spatial positions per channel
-            per = following.weight.shape[1] // len(scale)
-            following.weight.div_(scale.repeat_interleave(per).view(1, -1))
-        else:
-            following.weight.div_(scale.view(1, -1, 1, 1))
+    """Rescale ``model`` in place so each hidden channel's incoming norm is its layer's radius; returns it.
+    Layer by layer: a layer's scale changes the next one's incoming norms."""
+    for layer, radius in zip(HIDDEN, radii):
+        scale_layer(model, layer, radius / torch.from_numpy(unit_norms(model, layer)).clamp_min(1e-12))
     return model
 
 
@@ -52,4 +58,4 @@ def canonicalize_suite(models: Mapping[str, Any]) -> None:
         canonicalize(model, radii)
 
 
-__all__ = ["unit_norms", "suite_radii", "canonicalize", "canonicalize_suite"]
+__all__ = ["unit_norms", "suite_radii", "scale_layer", "canonicalize", "canonicalize_suite"]
