@@ -18,6 +18,7 @@ from interpctf.lab.code.host import CodeRunFailed
 from interpctf.lab.config import BadLabConfig
 from interpctf.lab.editability.measure import SCHEMES, GateReference
 from interpctf.lab.editability.weights import n_params
+from interpctf.lab.metrics import normalized_score
 from interpctf.lab.store import RunStore, board_name
 from interpctf.lab.tasks import get_task
 from interpctf.lab.tasks.editability import EditabilityTask
@@ -51,7 +52,7 @@ def test_a_run_is_trained_gated_edited_scored_recorded_and_submitted(lab_dir):
         for part in ("efficacy", "paraphrase", "neighborhood", "recall_after", "score"):
             assert 0.0 <= m[f"{scheme}_{part}"] <= 1.0
     assert m["editability"] == pytest.approx(sum(m[f"{s}_score"] for s in SCHEMES) / 3)
-    assert result.score == pytest.approx(m["editability"])  # anchors (0, 1) until calibrated: raw = normalized
+    assert result.score == pytest.approx(normalized_score(m["editability"], *EditabilityTask.anchors))
     store = RunStore(lab_dir)
     assert [r.id for r in store.list("editability", board_name(OPTIONS))] == [result.run_id]
     assert store.list("editability") == []  # the tiny world is a board of its own
