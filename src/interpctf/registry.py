@@ -48,6 +48,7 @@ BUILTINS: dict[Group, dict[str, str]] = {
         "sae-toy": "interpctf.lab.tasks.toy:ToyTask",
         "sae-digits": "interpctf.lab.tasks.digits:DigitsTask",
         "sae-lm": "interpctf.lab.tasks.lm:LMTask",
+        "editability": "interpctf.lab.tasks.editability:EditabilityTask",
     },
 }
 

@@ -125,14 +125,14 @@ def runs(task: str, runs_dir: Optional[Path] = RunsDir, limit: int = typer.Optio
     records = RunStore(runs_dir).list(task, board)[:limit]
     if as_json:
         typer.echo(json.dumps([{"run_id": r.id, "score": r.score, "test_score": r.test_score, **r.metrics,
-                                "architecture": r.config["architecture"], "config_hash": r.config_hash}
+                                "architecture": r.config.get("architecture", "-"), "config_hash": r.config_hash}
                                for r in records]))
         return
     cols = ["run", "arch", "score", *(_SHORT.get(m, m) for m in t.metric_names), "test", "s", "note"]
     table = Table(*cols, title=f"{task}{' ' + board if board else ''} leaderboard (validation; test once submitted)")
     for r in records:
         note = ", ".join(n for n, on in (("budget", r.stopped), ("over L0", r.score_note)) if on)
-        table.add_row(str(r.id), r.config["architecture"], _fmt(r.score),
+        table.add_row(str(r.id), r.config.get("architecture", "-"), _fmt(r.score),
                       *(_fmt(r.metrics.get(m, float("nan"))) for m in t.metric_names),
                       "-" if r.test_score is None else _fmt(r.test_score), f"{r.duration_s:.0f}", note)
     out = _out()
@@ -151,7 +151,7 @@ def show(run: int, runs_dir: Optional[Path] = RunsDir) -> None:
     rec = store.get(run)
     paths = write_plots(store, run)
     c = _out()
-    c.print(f"run {rec.id} · {rec.task} · {rec.config['architecture']} · config {rec.config_hash} · seed {rec.seed}")
+    c.print(f"run {rec.id} · {rec.task} · {rec.config.get('architecture', '-')} · config {rec.config_hash} · seed {rec.seed}")
     c.print({k: round(v, 4) for k, v in rec.metrics.items()})
     if rec.stopped:
         c.print(f"[yellow]note:[/yellow] {rec.stopped}")

@@ -105,7 +105,7 @@ def _needs_sparsity(architecture: str) -> bool:
     return bool(getattr(registry.get("sae_architectures", architecture), "needs_sparsity", True))
 
 
-def config_hash(config: SAEConfig) -> str:
+def config_hash(config: BaseModel) -> str:
     blob = json.dumps(config.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -121,20 +121,22 @@ def _describe(err: ValidationError) -> str:
     return f"bad lab config: {field}: {msg}"
 
 
-def parse_config(data: dict[str, Any] | SAEConfig | None, defaults: SAEConfig | None = None) -> SAEConfig:
-    """Validate ``data`` over ``defaults`` (the task's default config) and return the config, or raise BadLabConfig."""
-    if isinstance(data, SAEConfig):
+def parse_config(data: dict[str, Any] | BaseModel | None, defaults: BaseModel | None = None) -> Any:
+    """Validate ``data`` over ``defaults`` (the task's default config) and return the config, or raise BadLabConfig.
+    The schema is the defaults' (a task may have its own, as editability does), else SAEConfig."""
+    model = type(defaults) if defaults is not None else SAEConfig
+    if isinstance(data, model):
         return data
     if data is not None and not isinstance(data, dict):
         raise BadLabConfig(f"bad lab config: expected a mapping of fields, got {type(data).__name__}")
     merged = {**(defaults.model_dump() if defaults else {}), **(data or {})}
     try:
-        return SAEConfig.model_validate(merged)
+        return model.model_validate(merged)
     except ValidationError as err:
         raise BadLabConfig(_describe(err)) from None
 
 
-def load_config_file(path: str | Path, defaults: SAEConfig | None = None) -> SAEConfig:
+def load_config_file(path: str | Path, defaults: BaseModel | None = None) -> Any:
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text())

@@ -33,9 +33,9 @@ def frontier_plot(runs: list, highlight: int, path: str | Path) -> Path:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=110)
     pts = [(r.metrics["l0"], r.metrics["explained_variance"]) for r in runs]
-    archs = sorted({r.config["architecture"] for r in runs})
+    archs = sorted({r.config.get("architecture", "-") for r in runs})
     for i, arch in enumerate(archs):
-        sel = [p for p, r in zip(pts, runs) if r.config["architecture"] == arch]
+        sel = [p for p, r in zip(pts, runs) if r.config.get("architecture", "-") == arch]
         ax.scatter(*zip(*sel), s=28, alpha=0.75, label=arch, color=f"C{i}")
     front = pareto_front(pts)
     ax.plot(*zip(*front), color="grey", lw=1, ls="--", label="frontier")

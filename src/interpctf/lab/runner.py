@@ -94,6 +94,10 @@ def run(task: str, config: dict[str, Any] | SAEConfig | str | Path | None = None
     ``participant``: who runs it (a session's person or agent, its elapsed time at the start); the run's own wall
     time is added when it finishes, so the recorded time is when its result came in."""
     t = get_task(task, task_options)
+    own = t.run_experiment(config, seed=seed, runs_dir=runs_dir, progress=progress, record=record, threads=threads,
+                           max_seconds=max_seconds, code=code, task_options=task_options)
+    if own is not NotImplemented:  # a task that trains something other than an SAE
+        return own
     task_options = {k: v for k, v in (task_options or {}).items() if v is not None}
     source = read_code(code) if code is not None else None
     cfg = resolve_config(task, config)
@@ -179,6 +183,13 @@ def submit(run_id: int, runs_dir: str | Path | None = None, threads: int | None 
     if rec.test_metrics is None:
         options_file = Path(rec.artifacts_path) / TASK_OPTIONS_FILE
         t = get_task(rec.task, json.loads(options_file.read_text()) if options_file.is_file() else None)
+        own = t.submit_experiment(rec, store, threads)
+        if own is not NotImplemented:
+            metrics, score = own
+            first = store.set_test(run_id, metrics, score)
+            rec = store.get(run_id)
+            return Submission(run_id=run_id, task=rec.task, test_metrics=rec.test_metrics,
+                              test_score=rec.test_score, first_submission=first)
         cfg = t.config(rec.config)
         with _threads(threads):
             data = t.load_data(cfg, store.root / "cache")

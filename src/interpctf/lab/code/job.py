@@ -20,10 +20,11 @@ from interpctf.lab.code.wire import (CODE_FILE, INPUT_DIR, OUTPUT_DIR, WEIGHTS_F
 ENCODE_CHUNK = 4096
 
 
-def _read_spec() -> JobSpec:
+def read_spec(model=JobSpec):
+    """The spec line on stdin, validated as ``model``."""
     from interpctf.sandbox.confine import read_spec_line
 
-    return JobSpec.model_validate_json(read_spec_line())
+    return model.model_validate_json(read_spec_line())
 
 
 def _load_class(path: Path):
@@ -53,6 +54,18 @@ class _Dims:
         self.d_in, self.d_out = d_in, d_out
 
 
+def read_frame(pipe, n: int) -> bytearray:
+    """Exactly ``n`` bytes from the host's data pipe (EOFError when it closes first)."""
+    buf = bytearray(n)
+    view, got = memoryview(buf), 0
+    while got < n:
+        r = pipe.readinto(view[got:])
+        if not r:
+            raise EOFError("the host's data pipe closed early")
+        got += r
+    return buf
+
+
 def _batches(spec: JobSpec, fd: int):
     """Read ``norm_batches + steps`` batches of float32 (x, then y for a transcoder) from the host's pipe."""
     import torch
@@ -64,14 +77,7 @@ def _batches(spec: JobSpec, fd: int):
         for _ in range(spec.norm_batches + spec.steps):
             parts = []
             for n in sizes:
-                buf = bytearray(n)
-                view, got = memoryview(buf), 0
-                while got < n:
-                    r = pipe.readinto(view[got:])
-                    if not r:
-                        raise EOFError("the host's data pipe closed early")
-                    got += r
-                parts.append(torch.frombuffer(buf, dtype=torch.float32).view(b, -1))
+                parts.append(torch.frombuffer(read_frame(pipe, n), dtype=torch.float32).view(b, -1))
             yield (parts[0], parts[-1])
 
 
@@ -128,25 +134,30 @@ def _run(spec: JobSpec) -> JobReport:
     return report
 
 
-def main() -> None:
+def serve(spec, run, report_model) -> None:
+    """Confine this process with ``spec``'s limits, then write ``run(spec)``'s report (or the one-line error it
+    raised, as ``report_model(error=...)``) on the report channel and exit at once."""
     from interpctf.sandbox.confine import confine, exit_when_the_host_goes
 
-    spec = _read_spec()
     confine(spec.uid, cpu_seconds=spec.cpu_seconds, memory_bytes=spec.memory_bytes, processes=spec.processes,
             file_bytes=spec.file_bytes)
     exit_when_the_host_goes()
     out = os.fdopen(spec.report_fd, "w", buffering=1)
     os.dup2(2, 1)  # what the agent's code prints goes to the host's log tail, never onto the report channel
     try:
-        report = _run(spec)
+        report = run(spec)
     except BaseException as exc:  # noqa: BLE001  (SystemExit from the agent's code too: reported, not fatal)
         text = " ".join(str(exc).split())
         if isinstance(exc, MemoryError) or "allocate memory" in text or "bad_alloc" in text:
             text = f"the run ran out of memory (budget {spec.memory_bytes >> 20} MiB)"
         else:
             text = f"{type(exc).__name__}: {text}"
-        report = JobReport(error=text[:500])
+        report = report_model(error=text[:500])
     out.write(report.model_dump_json() + "\n")
     out.flush()
     sys.stderr.flush()
     os._exit(0)  # no interpreter teardown: threads of torch or of the agent's code must not hold the exit
+
+
+def main() -> None:
+    serve(read_spec(), _run, JobReport)

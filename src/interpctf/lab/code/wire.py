@@ -28,8 +28,22 @@ PACKAGE_FILES = ["__init__.py", "errors.py", "registry.py", "lab/config.py", "la
 EMPTY_FILES = ["lab/__init__.py", "sandbox/__init__.py"]
 
 
-class JobSpec(BaseModel):
+class SandboxedJob(BaseModel):
+    """What every lab job's spec carries: its threads, its limits and its channels (the editability task's job
+    shares it)."""
+
     model_config = ConfigDict(extra="forbid")
+    threads: int = Field(1, ge=1, le=64)
+    cpu_seconds: float
+    memory_bytes: int
+    processes: int
+    file_bytes: int
+    uid: int
+    report_fd: int
+    data_fd: int
+
+
+class JobSpec(SandboxedJob):
     action: Literal["train", "encode"]
     config: dict
     d_in: int = Field(ge=1)
@@ -39,14 +53,6 @@ class JobSpec(BaseModel):
     max_steps: int = Field(ge=1)
     max_seconds: float = Field(gt=0)
     splits: list[str]
-    threads: int = Field(1, ge=1, le=64)
-    cpu_seconds: float
-    memory_bytes: int
-    processes: int
-    file_bytes: int
-    uid: int
-    report_fd: int
-    data_fd: int
 
 
 class JobReport(BaseModel):

@@ -70,6 +70,9 @@ class Task(ABC):
     problems: ClassVar[tuple[str, ...]] = ()
     # Options of the task itself (sae-lm: which model, site and corpus), or None for a task that takes none.
     options_model: ClassVar[type[BaseModel] | None] = None
+    # The schema of the task's config: an SAE's by default; a task that trains something else (editability: a
+    # language model) has its own, and runs its experiments itself (``run_experiment``/``submit_experiment``).
+    config_model: ClassVar[type[BaseModel]] = SAEConfig
 
     def __init__(self, options: dict[str, Any] | None = None):
         options = {k: v for k, v in (options or {}).items() if v is not None}
@@ -91,9 +94,18 @@ class Task(ABC):
         """What the saved SAE's cfg.json says it reads, under SAELens's metadata names."""
         return {"model_name": self.name, "hook_name": self.name}
 
-    def config(self, data: dict[str, Any] | SAEConfig | None = None) -> SAEConfig:
-        """Validate a user config over the task's default one."""
-        return parse_config(data, parse_config(self.default_config))
+    def config(self, data: dict[str, Any] | BaseModel | None = None) -> Any:
+        """Validate a user config over the task's default one (in the task's ``config_model``)."""
+        return parse_config(data, self.config_model.model_validate(self.default_config))
+
+    def run_experiment(self, config: Any, **run_args: Any) -> Any:
+        """A task with its own ``config_model`` runs, scores and records one experiment here and returns the
+        runner's RunResult (``run_args`` are :func:`interpctf.lab.runner.run`'s). NotImplemented: the SAE path."""
+        return NotImplemented
+
+    def submit_experiment(self, record: Any, store: Any, threads: int | None) -> Any:
+        """Such a task's test metrics and score for a stored run (``lab submit``). NotImplemented: the SAE path."""
+        return NotImplemented
 
     @abstractmethod
     def load_data(self, config: SAEConfig, cache_dir: Path) -> TaskData:
@@ -124,5 +136,5 @@ class Task(ABC):
                      f"1 at the reference config ({self.anchors[1]:.4f})",
             "metrics": list(self.metric_names),
             "default_config": self.config().model_dump(mode="json"),
-            "config_schema": SAEConfig.model_json_schema(),
+            "config_schema": self.config_model.model_json_schema(),
         }
