@@ -27,14 +27,20 @@ def read_spec(model=JobSpec):
     return model.model_validate_json(read_spec_line())
 
 
+def load_module(path: Path, name: str):
+    """The participant's module, imported inside the sandbox under ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _load_class(path: Path):
     """The module's SAE class: the one subclass of the lab's SAE base it defines (or names in ``SAE_CLASS``)."""
     from interpctf.lab.saes.base import SAE
 
-    spec = importlib.util.spec_from_file_location("agent_sae", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["agent_sae"] = module
-    spec.loader.exec_module(module)
+    module = load_module(path, "agent_sae")
     named = getattr(module, "SAE_CLASS", None)
     if named is not None:
         candidates = [named]

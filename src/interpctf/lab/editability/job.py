@@ -7,10 +7,8 @@ weights against the config's model, the steps against what it fed); no recall or
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
-import sys
 from pathlib import Path
 
 from interpctf.lab.editability.wire import CODE_FILE, OUTPUT_DIR, JobReport, JobSpec
@@ -20,10 +18,9 @@ WEIGHTS_FILE = "model.safetensors"
 
 
 def _extra_loss(path: Path):
-    spec = importlib.util.spec_from_file_location("agent_hook", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["agent_hook"] = module
-    spec.loader.exec_module(module)
+    from interpctf.lab.code.job import load_module
+
+    module = load_module(path, "agent_hook")
     fn = getattr(module, "extra_loss", None)
     if not callable(fn):
         raise ValueError(f"{CODE_FILE} must define a function extra_loss(model, batch, outputs)")
