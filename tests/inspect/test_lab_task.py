@@ -108,15 +108,11 @@ def test_agent_code_sae_runs_in_the_sandbox_and_a_broken_one_counts_as_failed(tm
 
     from inspect_ai.model import ModelOutput
 
-    from interpctf.errors import SandboxUnavailable
     from interpctf.inspect.lab_task import interpctf_lab
     from interpctf.lab.store import RunStore
-    from interpctf.sandbox import check_available
+    from interpctf.testing.sandbox import require_sandbox
 
-    try:
-        check_available()
-    except SandboxUnavailable as exc:
-        pytest.skip(f"code runs need the sandbox: {exc}")
+    require_sandbox("code runs need the sandbox")
     example = (Path(__file__).resolve().parents[2] / "recipes" / "lab" / "code" / "relu_threshold.py").read_text()
     attack = example + "\nimport socket\nsocket.socket()\n"
     config = "width: 64\nsparsity_coefficient: 0.1\nsteps: 20\nbatch_size: 256\ndead_latents: none\n"

@@ -9,18 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from interpctf.errors import SandboxUnavailable
+from interpctf.testing.sandbox import require_sandbox
 from interpctf.inspect.repl import PythonBudget, PythonToolError, SandboxedPython
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _sandbox():
-    try:
-        from interpctf.sandbox import check_available
-
-        check_available()
-    except SandboxUnavailable as exc:
-        pytest.skip(f"the python tool needs the sandbox: {exc}")
+    require_sandbox("the python tool needs the sandbox")
 
 
 def _gone(pid: int) -> bool:

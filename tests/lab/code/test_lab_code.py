@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from interpctf import lab
-from interpctf.errors import SandboxUnavailable
+from interpctf.testing.sandbox import require_sandbox
 from interpctf.lab.code import host
 from interpctf.lab.code.host import CodeRunFailed, CodesSAE
 from interpctf.lab.store import RunStore
@@ -41,12 +41,7 @@ class Attack(CustomSAE):
 
 @pytest.fixture(scope="module", autouse=True)
 def _sandbox():
-    try:
-        from interpctf.sandbox import check_available
-
-        check_available()
-    except SandboxUnavailable as exc:
-        pytest.skip(f"code runs need the sandbox: {exc}")
+    require_sandbox("code runs need the sandbox")
 
 
 def _module(tmp_path: Path, body: str, head: str = HEAD) -> Path:

@@ -13,7 +13,8 @@ import textwrap
 import pytest
 
 from interpctf import lab
-from interpctf.errors import InterpctfError, SandboxUnavailable
+from interpctf.errors import InterpctfError
+from interpctf.testing.sandbox import require_sandbox
 from interpctf.lab.code.host import CodeRunFailed
 from interpctf.lab.config import BadLabConfig
 from interpctf.lab.editability.measure import SCHEMES, GateReference
@@ -109,12 +110,7 @@ def test_a_bad_task_option_names_it():
 
 @pytest.fixture
 def sandbox():
-    try:
-        from interpctf.sandbox import check_available
-
-        check_available()
-    except SandboxUnavailable as exc:
-        pytest.skip(f"code runs need the sandbox: {exc}")
+    require_sandbox("code runs need the sandbox")
 
 
 def test_extra_loss_trains_in_the_sandbox_and_the_host_judges(tmp_path, lab_dir, sandbox, strict_gate):
