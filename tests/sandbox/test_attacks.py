@@ -16,7 +16,7 @@ import pytest
 from interpctf.sandbox import RAISED, WarmSandbox
 from interpctf.sandbox.result import MapResult
 
-from conftest import PAIRS, TEST_LIMITS
+from sandbox_support import PAIRS, TEST_LIMITS
 
 FEW = PAIRS[:8]
 

@@ -18,7 +18,7 @@ from interpctf.sandbox import WarmSandbox, warm
 from interpctf.sandbox.cgroup import _Watchdog
 from interpctf.schema import AnswerFile
 
-from conftest import PAIRS
+from sandbox_support import PAIRS
 
 RULE = "def label(x, y):\n    return int(abs(x - y) > 6)\n"  # the small_pairs challenge's secret
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from interpctf.sandbox import BAD_VALUE, OK, RAISED, Limits, map_function
 
-from conftest import GOOD_SOURCE, GOOD_VALUES, PAIRS, TEST_LIMITS
+from sandbox_support import GOOD_SOURCE, GOOD_VALUES, PAIRS, TEST_LIMITS
 
 ALL_PAIRS = numpy.array([(x, y) for x in range(113) for y in range(113)], dtype=numpy.int64)
 

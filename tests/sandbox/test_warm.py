@@ -12,7 +12,7 @@ import numpy
 from interpctf.sandbox import Limits, WarmSandbox
 from interpctf.sandbox.warm import MAX_SOURCE_BYTES
 
-from conftest import GOOD_SOURCE, GOOD_VALUES, PAIRS, TEST_LIMITS, sandbox_processes
+from sandbox_support import GOOD_SOURCE, GOOD_VALUES, PAIRS, TEST_LIMITS, sandbox_processes
 
 
 def test_host_kills_a_hung_server_and_restarts_it(sandbox_ok):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from conftest import now
+from server_support import now
 from interpctf.bundle import pack
 from interpctf.server.models import LeagueRound
 
@@ -61,7 +61,7 @@ def key_needles(tiny: Path) -> list[str]:
 
 def walk_gets(clients, ids: dict, needles: list[str]) -> int:
     """GET every non-admin route (ids filled in) as each client; no 500s and no needle in any body."""
-    from conftest import all_routes
+    from server_support import all_routes
     seen = 0
     for client in clients:
         for methods, route in all_routes():

@@ -4,7 +4,7 @@ challenge, and a team's visualization upload."""
 import struct
 import zlib
 
-from conftest import event_spec, tiny_challenge
+from server_support import event_spec, tiny_challenge
 
 RATERS = ["rater1", "rater2", "rater3"]
 TRIGGERS = {"m00": "a white square, top left", "m01": "a red cross, centre", "m02": "blue noise over the image"}

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from conftest import BOTH_DBS, admin, login, player, register
+from server_support import BOTH_DBS, admin, login, player, register
 
 from interpctf.server.models import WebSession, utcnow
 

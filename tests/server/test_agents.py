@@ -1,7 +1,7 @@
 """Agents on the server: submissions tagged by account type, the scoreboard filtered by it, and the per-challenge
 human-vs-agent comparison (JSON and page)."""
 
-from conftest import SECRET_ANSWER, WRONG_ANSWER, register, wait_graded
+from server_support import SECRET_ANSWER, WRONG_ANSWER, register, wait_graded
 
 
 def _member(server, name: str, team: str, account_type: str):
@@ -24,7 +24,7 @@ def test_submissions_are_tagged_by_account_type(server):
     assert _send(bot, WRONG_ANSWER)["account_type"] == "agent"
     assert _send(person, WRONG_ANSWER)["account_type"] == "human"
     assert {s["account_type"] for s in bot.get("/api/v1/submissions").json()} == {"agent"}
-    from conftest import admin
+    from server_support import admin
     rows = admin(server).get("/api/v1/admin/submissions").json()
     assert {(r["user"], r["account_type"]) for r in rows} == {("robot", "agent"), ("person", "human")}
 

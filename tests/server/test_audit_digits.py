@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import admin, player
+from server_support import admin, player
 from interpctf.bundle import read_key
 from test_audit_publish import _wait
 

@@ -2,7 +2,7 @@
 
 from typer.testing import CliRunner
 
-from conftest import event_spec, tiny_challenge
+from server_support import event_spec, tiny_challenge
 from interpctf.cli import app
 from interpctf.server.event_spec import parse_event_spec
 from interpctf.server.setup import create_event

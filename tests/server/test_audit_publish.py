@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import admin, player
+from server_support import admin, player
 from interpctf.audit import HintAudit
 from interpctf.schema import CalibrationRun
 from interpctf.server import audit_jobs

@@ -1,7 +1,7 @@
 """Bounty mode on the server: writeups against challenges, who may read them, the organizer's outcomes (an
 asterisk needs a note), prizes and the ledger on the event page, clear 4xx on bad input, no key material."""
 
-from conftest import BOTH_DBS, admin, event_spec, player
+from server_support import BOTH_DBS, admin, event_spec, player
 from helpers_time import set_window
 from league_helpers import key_needles, walk_gets
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SECRET_ANSWER, event_spec
+from server_support import SECRET_ANSWER, event_spec
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import event_spec, tiny_challenge
+from server_support import event_spec, tiny_challenge
 from interpctf.audit import HintAudit
 from interpctf.schema import CalibrationRun
 from interpctf.server import audit_jobs
@@ -86,7 +86,7 @@ def _trigger_pictures(self, challenge, trojans, pool, seed):
 
 
 def test_the_rater_picks_among_trigger_pictures(site_factory, browser, monkeypatch):
-    from conftest import admin, player
+    from server_support import admin, player
     from study_helpers import SETTINGS, study_spec, upload
     from interpctf.kinds.labelfn.kind import LabelFnKind
 

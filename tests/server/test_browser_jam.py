@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import admin, player
+from server_support import admin, player
 from jam_helpers import jam_2022_spec, phase_minutes, set_jam_clock
 from test_browser import browser, _port  # noqa: F401  (the Chromium fixture)
 from test_browser_modes import site_factory  # noqa: F401  (a real uvicorn server)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from conftest import SECRET_ANSWER, admin, event_spec, player
+from server_support import SECRET_ANSWER, admin, event_spec, player
 from league_helpers import league_spec, set_round
 from test_browser import browser, _port  # noqa: F401  (the Chromium fixture)
 from test_jam import _project, jam_spec
@@ -29,7 +29,7 @@ def site_factory(tmp_path, db_url):
     """A real uvicorn server for a spec; ``server`` also gives TestClient access (same database)."""
     import uvicorn
 
-    from conftest import make_server
+    from server_support import make_server
     from interpctf.server.app import create_app
     running = []
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import admin
+from server_support import admin
 from study_helpers import RATERS, SETTINGS, png, study_spec
 from test_browser import browser  # noqa: F401  (the Chromium fixture)
 from test_browser_modes import _login, site_factory  # noqa: F401  (a real uvicorn server per spec)

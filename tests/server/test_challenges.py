@@ -4,7 +4,7 @@ import io
 import json
 import tarfile
 
-from conftest import BOTH_DBS, SECRET_ANSWER, admin, player, wait_graded
+from server_support import BOTH_DBS, SECRET_ANSWER, admin, player, wait_graded
 from helpers_time import set_window
 
 from interpctf.bundle import verify

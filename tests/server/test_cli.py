@@ -14,7 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from conftest import SECRET_ANSWER, event_spec
+from server_support import SECRET_ANSWER, event_spec
 from tiny import TINY_RECIPE
 
 from interpctf.cli import app
@@ -88,7 +88,7 @@ def test_export_import_round_trip(tmp_path, tiny, pg_server):
     from interpctf.server.event_spec import parse_event_spec
     from interpctf.server.setup import create_event
     from interpctf.server.transfer import export_event, export_rows, import_event
-    from conftest import make_server, player, wait_graded
+    from server_support import make_server, player, wait_graded
 
     server = make_server(tmp_path / "a", f"sqlite:///{tmp_path / 'a.db'}", event_spec(tiny))
     c = player(server, "exporter")
@@ -106,7 +106,7 @@ def test_export_import_round_trip(tmp_path, tiny, pg_server):
         original = export_rows(s)
     assert json.loads((tmp_path / "export2" / "event.json").read_text()) == original
     run("event", "import", tmp_path / "export2", "--data", tmp_path / "c", "--db", f"sqlite:///{tmp_path / 'c.db'}")
-    from conftest import Server
+    from server_support import Server
     from fastapi.testclient import TestClient
     from interpctf.server.app import create_app
     from interpctf.server.config import Settings

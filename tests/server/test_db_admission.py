@@ -12,7 +12,7 @@ import httpx
 import pytest
 import uvicorn
 
-from conftest import event_spec, make_server, tiny_challenge
+from server_support import event_spec, make_server, tiny_challenge
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy import select
 
-from conftest import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, player
+from server_support import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, player
 
 from interpctf.server.models import Submission
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 
-from conftest import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, _free_port, event_spec, now
+from server_support import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, event_spec, free_port, now
 
 schemathesis = pytest.importorskip("schemathesis")
 from schemathesis.generation import GenerationMode  # noqa: E402
@@ -45,7 +45,7 @@ def served(tmp_path, db_url, tiny):
     data = tmp_path / "data"
     create_event(parse_event_spec(spec), tmp_path, data, db_url).dispose()
     app = create_app(Settings(data_dir=data, database_url=db_url, executor="inline", cache_seconds=0.0))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

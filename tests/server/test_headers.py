@@ -2,7 +2,7 @@
 
 import re
 
-from conftest import admin, player
+from server_support import admin, player
 
 from interpctf.server.headers import PAGE_POLICY
 

@@ -8,7 +8,7 @@ import shutil
 import tarfile
 import tracemalloc
 
-from conftest import player
+from server_support import player
 from league_helpers import league_spec
 
 from interpctf.bundle import pack

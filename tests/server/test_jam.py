@@ -5,7 +5,7 @@ criteria; clear 4xx on bad input."""
 import csv
 import io
 
-from conftest import BOTH_DBS, admin, login, player
+from server_support import BOTH_DBS, admin, login, player
 from helpers_time import set_window
 from league_helpers import walk_gets
 

@@ -6,7 +6,7 @@ Each bad input gets a one-line 4xx and leaves nothing behind."""
 
 from sqlalchemy import func, select
 
-from conftest import admin, player, register
+from server_support import admin, player, register
 from jam_helpers import jam_2022_spec, phase_minutes, set_jam_clock
 
 from interpctf.server.models import JamIdeaVote, JamParticipant, JamProject, JamReview

@@ -1,7 +1,7 @@
 """``/lab/compare`` and ``/api/v1/lab/compare``: a section per lab task with ``report compare``'s table, read from
 the lab's run store; a task with no session runs says so."""
 
-from conftest import event_spec, make_server
+from server_support import event_spec, make_server
 
 from interpctf.lab.compare import standings, table_row
 from interpctf.lab.store import Participant, RunStore

@@ -7,7 +7,7 @@ import tarfile
 import time
 from datetime import timedelta
 
-from conftest import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, admin, now, player, wait_graded
+from server_support import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, admin, now, player, wait_graded
 from league_helpers import key_needles, league_spec, set_round, tiny_upload, walk_gets, wait_proposal
 
 from interpctf.bundle import verify

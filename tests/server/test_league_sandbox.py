@@ -10,7 +10,7 @@ import shutil
 import socket
 
 import yaml
-from conftest import player
+from server_support import player
 from league_helpers import league_spec, tiny_upload, wait_proposal
 from sqlalchemy import select
 

@@ -2,7 +2,7 @@
 in the round's standings, even when the round closes while the answer is still being taken in (parsed, counted,
 stored). The window is checked at one instant and the answer is stamped with that same instant."""
 
-from conftest import SECRET_ANSWER, player, wait_graded
+from server_support import SECRET_ANSWER, player, wait_graded
 from league_helpers import league_spec, set_round, tiny_upload, wait_proposal
 
 from interpctf.kinds import get_kind

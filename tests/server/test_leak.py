@@ -5,7 +5,7 @@ import io
 import json
 import tarfile
 
-from conftest import WRONG_ANSWER, all_routes, player, wait_graded
+from server_support import WRONG_ANSWER, all_routes, player, wait_graded
 from helpers_time import set_window
 
 

@@ -6,7 +6,7 @@ import random
 import time
 from datetime import datetime, timedelta
 
-from conftest import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, admin, player, wait_graded
+from server_support import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, admin, player, wait_graded
 from helpers_time import set_window
 from hypothesis import given, settings, strategies as st
 from sqlalchemy import update

@@ -6,7 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, inspect
 
-from conftest import BOTH_DBS
+from server_support import BOTH_DBS
 
 NEW_TABLES = {"mode_settings", "league_rounds", "league_proposals", "jam_projects", "jam_assignments", "jam_reviews",
               "bounty_writeups", "bounty_prizes"}

@@ -6,7 +6,7 @@ caller, answers 2^31 and 2^64 with a 4xx; the admin, whom no guard stops, gets t
 import itertools
 
 import pytest
-from conftest import BOTH_DBS, admin, event_spec, player
+from server_support import BOTH_DBS, admin, event_spec, player
 from league_helpers import league_spec
 from test_route_guards import effective_routes
 

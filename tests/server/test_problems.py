@@ -6,7 +6,7 @@ linking back."""
 import json
 import shutil
 
-from conftest import SECRET_ANSWER, event_spec, make_server, player, wait_graded
+from server_support import SECRET_ANSWER, event_spec, make_server, player, wait_graded
 
 from interpctf.lab.store import RunStore
 

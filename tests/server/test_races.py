@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from conftest import BOTH_DBS, WRONG_ANSWER, player, register
+from server_support import BOTH_DBS, WRONG_ANSWER, player, register
 
 from interpctf.server.models import Submission, User
 

@@ -3,7 +3,7 @@ PATCH, DELETE) must depend on a CSRF guard, and a route under /admin or /api/v1/
 checker walks each route's dependency tree (``route.dependant``) as the app built it, router dependencies
 included, and is shown to catch a route that lacks its guard."""
 
-from conftest import admin, register
+from server_support import admin, register
 from fastapi import APIRouter, Depends, FastAPI
 
 from interpctf.server.routes import deps

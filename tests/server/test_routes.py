@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import WRONG_ANSWER, admin, all_routes, player, wait_graded
+from server_support import WRONG_ANSWER, admin, all_routes, player, wait_graded
 
 
 def _fill(path: str, ids: dict) -> str:

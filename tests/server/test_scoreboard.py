@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from conftest import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, admin, player, wait_graded
+from server_support import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, admin, player, wait_graded
 from helpers_time import set_window
 
 
@@ -63,7 +63,7 @@ def test_freeze_hides_later_solves_from_others_until_the_end(server):
 
 
 def test_agent_accounts_are_shown(server):
-    from conftest import register
+    from server_support import register
     c = server.new_client()
     register(c, "robo", account_type="agent")
     c.post("/api/v1/teams", json={"name": "Bots"})

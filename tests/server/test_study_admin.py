@@ -1,7 +1,7 @@
 """The admin's study page: submissions with their images per trojan, each rater's progress, careless raters
 (a wrong attention check) flagged, and the open and close buttons (an error shown on the page, in one line)."""
 
-from conftest import admin, player
+from server_support import admin, player
 from study_helpers import SETTINGS, study_spec, upload
 from test_study_api import _rater
 

@@ -6,7 +6,7 @@ import threading
 
 from sqlalchemy import select
 
-from conftest import admin, login, player
+from server_support import admin, login, player
 from study_helpers import RATERS, SETTINGS, study_spec, upload
 
 from interpctf.server import study

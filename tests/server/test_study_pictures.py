@@ -6,7 +6,7 @@ tests/kinds/trojan/test_study_pictures.py's."""
 import json
 import re
 
-from conftest import admin
+from server_support import admin
 from study_helpers import POOL, TRIGGERS, png
 from test_study_api import _open_study, _rater
 

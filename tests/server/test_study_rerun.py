@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import admin, player
+from server_support import admin, player
 from study_helpers import SETTINGS, png, study_spec, upload
 
 from interpctf.server.study_rerun import compare

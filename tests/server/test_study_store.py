@@ -8,7 +8,7 @@ import zlib
 import pytest
 from sqlalchemy import select
 
-from conftest import event_spec, tiny_challenge
+from server_support import event_spec, tiny_challenge
 from interpctf.server.db import Database
 from interpctf.server.event_spec import parse_event_spec
 from interpctf.server.models import Challenge, Team, User

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from conftest import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, admin, player, wait_graded
+from server_support import BOTH_DBS, SECRET_ANSWER, WRONG_ANSWER, admin, player, wait_graded
 from helpers_time import set_window
 
 from interpctf.server.models import AttemptCounter, Submission
@@ -72,8 +72,8 @@ def test_attempt_cap_race_on_both_databases(server_factory):
     assert sorted(codes) == [202] + [403] * 9
 
 
-def test_rate_limit_per_account(server_factory):
-    server = server_factory({"challenges": [{"slug": "tiny", "forged": str(__import__("conftest")._tiny())}]},
+def test_rate_limit_per_account(server_factory, tiny):
+    server = server_factory({"challenges": [{"slug": "tiny", "forged": str(tiny)}]},
                             run_worker=False, wrong_per_minute=10)
     c = player(server, "eve")
     with ThreadPoolExecutor(8) as pool:
@@ -122,7 +122,7 @@ def test_bad_requests_get_clear_4xx(server_factory):
 
 
 def test_no_team_no_submission(server):
-    from conftest import register
+    from server_support import register
     c = server.new_client()
     register(c, "hal")
     r = c.post("/api/v1/challenges/tiny/submissions", files={"file": ("w.py", WRONG_ANSWER)})

@@ -64,15 +64,15 @@ def test_example_package_suite_passes(installed):
 
 # ---- hosted by the server ----------------------------------------------------------------------------------
 def _server_helpers():
-    """tests/server/conftest.py's helpers (make_server, player, wait_graded) as a module of its own name."""
+    """tests/server/server_support.py's helpers (make_server, player, wait_graded), loaded from its path."""
     folder = ROOT / "tests" / "server"
     sys.path.insert(0, str(folder))  # its own imports (tiny) resolve as when pytest loads it
     try:
-        spec = importlib.util.spec_from_file_location("interpctf_server_test_helpers", folder / "conftest.py")
+        spec = importlib.util.spec_from_file_location("interpctf_server_test_helpers", folder / "server_support.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     finally:
-        sys.path.remove(str(folder))  # so no later `import conftest` finds the server's by accident
+        sys.path.remove(str(folder))  # the tests of this folder import nothing of the server's by name
     return module
 
 
