@@ -57,6 +57,18 @@ def test_rome_on_a_tiny_model(family, world):
     assert {"efficacy", "paraphrase", "neighborhood"} <= set(result.metrics)
 
 
+def test_an_edit_without_budget_is_reported_unverified(world):
+    """No optimization steps and one round: v* is the current value, the update is zero, the fact the model was
+    taught stays; the result says the edit did not take instead of passing it off."""
+    model, tok = _trained("gpt2", world)
+    params = tiny_rome(model)
+    params = params.model_copy(update={"target": params.target.model_copy(update={"steps": 0, "verify_rounds": 1})})
+    result = edit(model, world_records(world, CFG, n=1, seed=0), "rome", device="cpu", tokenizer=tok,
+                  stats_corpus=fact_sentences(world, CFG), params=params)
+    assert result.metrics_before["efficacy"] == 0.0
+    assert not result.verified and result.records[0]["rounds"] == 1 and result.efficacy == 0.0
+
+
 def test_multi_token_targets_with_and_without_leading_space(world):
     from interpctf.editing.counterfact import target_ids
     from interpctf.nets.tiny_lm import bpe_tokenizer
