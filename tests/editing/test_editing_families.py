@@ -58,3 +58,20 @@ def test_unknown_family_is_one_line_listing_the_known():
         family_of(Model())
     msg = str(exc.value)
     assert "\n" not in msg and "'bloom'" in msg and all(name in msg for name in FAMILIES)
+
+
+@pytest.mark.parametrize("family", TINY)
+def test_first_contextual_mlp_is_where_the_key_first_depends_on_context(family, tokenizers):
+    """In parallel blocks (GPT-J, GPT-NeoX) layer 0's MLP reads each token alone: its key at the last token is
+    the same whatever precedes it; at first_contextual_mlp the key depends on the subject."""
+    from interpctf.editing.families import first_contextual_mlp
+
+    model = _random_model(family, tokenizers["bytelevel"])
+    ids = tokenizers["bytelevel"](["Toufil lives in", "Zeate lives in"], return_tensors="pt")["input_ids"]
+    with record_keys(model, [0, 1]) as keys:
+        model(input_ids=ids)
+    first = first_contextual_mlp(model)
+    assert first == (1 if family in ("gptj", "gpt_neox") else 0)
+    if first == 1:
+        assert torch.allclose(keys[0][0, -1], keys[0][1, -1], atol=1e-6)
+    assert not torch.allclose(keys[first][0, -1], keys[first][1, -1], atol=1e-3)

@@ -1,18 +1,12 @@
-"""ROME through ``interpctf.editing.edit`` on a tiny trained model of each family (GPT-2, GPT-NeoX, GPT-J, Llama,
-Mistral, Qwen2), built from its transformers config in the test with a small BPE tokenizer trained here, so the
+"""ROME and MEMIT through ``interpctf.editing.edit`` on a tiny trained model of each family (GPT-2, GPT-NeoX, GPT-J,
+Llama, Mistral, Qwen2), built from its transformers config in the test with a small BPE tokenizer trained here, so the
 rewritten targets are several tokens (target probability = product over its tokens).
 
-Measured during development (ROME at layer 0, key at the prompt's last token, 100 steps, the model of seed 0,
-record seeds 0-4), after v* is optimized through the rank-one update's real footprint (see
-interpctf.editing.optimize): with one context (n_prefixes=1) efficacy 5/5 on GPT-2 (neighbourhood 4.0/5,
-paraphrase 0/5: a last-token key does not see the held-out wordings), 3/5 Llama (paraphrase 3.0, neighbourhood
-4.75), 4/5 GPT-NeoX (1.33, 1.07), 4/5 GPT-J (1.33,
-1.86), 5/5 Mistral (3.67, 2.75), 4/5 Qwen2 (2.0, 4.75); with 10 model-written prefixes 4, 2, 4 and 2 of 5 (GPT-2, Llama, NeoX, GPT-J). Before
-this fix the gain in P(new) − P(true) on the edit prompt was positive on all 30 runs (5 seeds × 6 families);
-after it P(new) − P(true) ended between -0.84 and 0.96. What is asserted: that gain, efficacy on
-the GPT-2 tiny model (5/5 seen), only the family's MLP output projection changes, by a rank-one matrix, and the
-input model is left as it was; the other figures are printed. GPT-2 and Llama (the two
-tokenizer conventions: byte-level "Ġ" and SentencePiece "▁") run by default; the other families are slow.
+What is asserted is what the editors guarantee: each edit is verified by the editor itself (the edited model must
+prefer the new target on the record's prompt, else the target is optimized again under a looser budget, see
+interpctf.editing.verify), so efficacy is 1 on every family; only the family's MLP output projections change (ROME:
+by a rank-one matrix); the input model is left as it was. Paraphrase and neighbourhood are printed, not asserted
+(they are not guaranteed); benchmarks/bench_editing_families.py gives them per family over record seeds.
 """
 
 import functools
@@ -23,12 +17,10 @@ import torch
 from interpctf.data.world import World
 from interpctf.editing import edit
 from interpctf.editing.families import proj_param_name
-from interpctf.editing.rome import RomeParams
-from interpctf.editing.targets import TargetParams
-from interpctf.nets.tiny_lm import TinyLMConfig, fact_sentences, train_tiny_lm, world_records
+from interpctf.editing.tiny_settings import tiny_memit, tiny_rome
+from interpctf.nets.tiny_lm import FAMILIES, TinyLMConfig, fact_sentences, train_tiny_lm, world_records
 
 CFG = TinyLMConfig()
-PARAMS = RomeParams(layer=0, target=TargetParams(position="last", steps=100, lr=0.5, n_prefixes=1))
 
 
 @pytest.fixture(scope="module")
@@ -46,36 +38,35 @@ def _trained(family, world):
     return _trained_cached(family)  # one trained model per family for the whole module
 
 
-def _check_rome(family, world):
+@pytest.mark.parametrize("family", FAMILIES)
+def test_rome_on_a_tiny_model(family, world):
     model, tok = _trained(family, world)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     records = world_records(world, CFG, n=1, seed=0)
     result = edit(model, records, "rome", device="cpu", tokenizer=tok, stats_corpus=fact_sentences(world, CFG),
-                  params=PARAMS)
+                  params=tiny_rome(model))
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items()), "edit() must not modify its input"
-    gain = result.metrics["efficacy_magnitude"] - result.metrics_before["efficacy_magnitude"]
     print(f"{family}: efficacy {result.efficacy} paraphrase {result.paraphrase} neighborhood "
-          f"{result.neighborhood} gain {gain:.2f}")
-    assert gain > 0
-    if family == "gpt2":
-        assert result.efficacy == 1.0
+          f"{result.neighborhood} rounds {result.records[0]['rounds']}")
+    assert result.verified and result.efficacy == 1.0
     changed = [k for k, v in result.model.state_dict().items() if not torch.equal(before[k], v)]
-    name = proj_param_name(model, 0)
+    name = proj_param_name(model, tiny_rome(model).layer)
     assert changed == [name] == result.changed
     diff = (result.model.state_dict()[name] - before[name]).double()
     assert torch.linalg.matrix_rank(diff, rtol=1e-6) == 1
     assert {"efficacy", "paraphrase", "neighborhood"} <= set(result.metrics)
 
 
-@pytest.mark.parametrize("family", ["gpt2", "llama"])
-def test_rome_on_a_tiny_model(family, world):
-    _check_rome(family, world)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("family", ["gpt_neox", "gptj", "mistral", "qwen2"])
-def test_rome_on_a_tiny_model_slow(family, world):
-    _check_rome(family, world)
+def test_an_edit_without_budget_is_reported_unverified(world):
+    """No optimization steps and one round: v* is the current value, the update is zero, the fact the model was
+    taught stays; the result says the edit did not take instead of passing it off."""
+    model, tok = _trained("gpt2", world)
+    params = tiny_rome(model)
+    params = params.model_copy(update={"target": params.target.model_copy(update={"steps": 0, "verify_rounds": 1})})
+    result = edit(model, world_records(world, CFG, n=1, seed=0), "rome", device="cpu", tokenizer=tok,
+                  stats_corpus=fact_sentences(world, CFG), params=params)
+    assert result.metrics_before["efficacy"] == 0.0
+    assert not result.verified and result.records[0]["rounds"] == 1 and result.efficacy == 0.0
 
 
 def test_multi_token_targets_with_and_without_leading_space(world):
@@ -90,20 +81,52 @@ def test_multi_token_targets_with_and_without_leading_space(world):
         assert len(ids) > 1 and pieces[0].startswith(mark) and "".join(pieces).replace(mark, "") == "Japanese"
 
 
-@pytest.mark.parametrize("family", ["gpt2", "llama"])
-def test_memit_edits_two_records_at_once(family, world):
-    """MEMIT over layers 0 and 1 for two records at once (multi-token targets): only those layers' MLP output
-    projections change; the scores are printed. Measured with λ = MEMIT_LAM = 10 (record seeds 3, 0, 1, 2, 4):
-    efficacy 1, 1, 0.5, 0.5, 0 on GPT-2 and 0.5, 0.5, 0.5, 1, 0 on Llama; with the world model's λ = 1e3 it was 0
-    on every GPT-2 seed. Not asserted: one seed of five gives 0 on each family."""
-    from interpctf.editing.lm import MEMIT_LAM
-    from interpctf.editing.memit import MemitParams
-
+def _check_memit(family, world):
     model, tok = _trained(family, world)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    params = MemitParams(layers=[0, 1], lam=MEMIT_LAM, target=TargetParams(position="last", steps=60, lr=0.5))
     result = edit(model, world_records(world, CFG, n=2, seed=3), "memit", device="cpu", tokenizer=tok,
-                  stats_corpus=fact_sentences(world, CFG), params=params)
+                  stats_corpus=fact_sentences(world, CFG), params=tiny_memit(model))
     changed = sorted(k for k, v in result.model.state_dict().items() if not torch.equal(before[k], v))
-    assert changed == sorted(proj_param_name(model, layer) for layer in (0, 1)) == sorted(result.changed)
-    print(f"memit {family}:", result.metrics)
+    assert changed == sorted(proj_param_name(model, layer) for layer in tiny_memit(model).layers) == sorted(
+        result.changed)
+    print(f"memit {family}:", result.metrics, result.records)
+    return result
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama"])
+def test_memit_edits_two_records_at_once(family, world):
+    """MEMIT over the tiny model's layers for two records at once (multi-token targets), verified by the editor: both
+    records' new targets win."""
+    result = _check_memit(family, world)
+    assert result.verified and result.efficacy == 1.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["gpt_neox", "gptj", "mistral", "qwen2"])
+def test_memit_on_the_other_families(family, world):
+    result = _check_memit(family, world)
+    assert result.verified and result.efficacy == 1.0
+
+
+@pytest.mark.parametrize("family", ["gpt2", "llama"])
+def test_tracing_a_record_with_a_multi_token_target(family, world):
+    """Causal tracing of a record on a tiny model with a multi-token target (the record's new object): P(target)
+    is the product over the target's tokens (the same number the CounterFact scorer gives), and restoring a
+    position before the subject (never corrupted) has no effect at any site or layer."""
+    import math
+
+    from interpctf.editing.counterfact import parse_records, target_ids
+    from interpctf.editing.score import target_logprobs
+    from interpctf.editing.tracing import trace_record
+
+    model, tok = _trained(family, world)
+    recs = parse_records(world_records(world, CFG, n=8, seed=0))
+    rec = next(r for r in recs if len(target_ids(tok, r.prompt, r.requested_rewrite.target_new.text)) > 1)
+    new = rec.requested_rewrite.target_new.text
+    result = trace_record(model, tok, rec, target=new, samples=4)
+    assert result.p_clean == pytest.approx(math.exp(target_logprobs(model, tok, [rec.prompt], new)[0]), rel=1e-4)
+    start, end = result.subject_range
+    assert 0 < start < end <= len(result.tokens)
+    for effects in result.effects.values():
+        assert effects.shape == (len(result.tokens), CFG.n_layer)
+        assert abs(effects[:start]).max() < 1e-6

@@ -34,15 +34,19 @@ class Family(BaseModel):
     orientation: Literal["conv1d", "linear"]
     embed: str           # the token embedding (output: before positions are added, where there are any)
     final_norm: str
+    # Parallel blocks (GPT-J; GPT-NeoX where config.use_parallel_residual): attention and MLP read the same input,
+    # so layer 0's MLP sees each token alone, never its context, and cannot hold a fact about the subject there.
+    parallel: bool = False
+    parallel_flag: str | None = None  # the config attribute that decides it, where the family has one
 
 
 _GPT2 = Family(name="gpt2", blocks="transformer.h", attn="attn", mlp="mlp", mlp_out="mlp.c_proj",
                orientation="conv1d", embed="transformer.wte", final_norm="transformer.ln_f")
 _NEOX = Family(name="gpt_neox", blocks="gpt_neox.layers", attn="attention", mlp="mlp",
                mlp_out="mlp.dense_4h_to_h", orientation="linear", embed="gpt_neox.embed_in",
-               final_norm="gpt_neox.final_layer_norm")
+               final_norm="gpt_neox.final_layer_norm", parallel=True, parallel_flag="use_parallel_residual")
 _GPTJ = Family(name="gptj", blocks="transformer.h", attn="attn", mlp="mlp", mlp_out="mlp.fc_out",
-               orientation="linear", embed="transformer.wte", final_norm="transformer.ln_f")
+               orientation="linear", embed="transformer.wte", final_norm="transformer.ln_f", parallel=True)
 _LLAMA = Family(name="llama", blocks="model.layers", attn="self_attn", mlp="mlp", mlp_out="mlp.down_proj",
                 orientation="linear", embed="model.embed_tokens", final_norm="model.norm")
 
@@ -82,6 +86,13 @@ def block_part(model, layer: int, part: Literal["attn", "mlp", "mlp_out"]):
 
 def embedding(model) -> torch.nn.Module:
     return _get(model, family_of(model).embed)
+
+
+def first_contextual_mlp(model) -> int:
+    """The first layer whose MLP reads the attention's output (so the subject's context): 1 in parallel blocks."""
+    fam = family_of(model)
+    parallel = bool(getattr(model.config, fam.parallel_flag, fam.parallel)) if fam.parallel_flag else fam.parallel
+    return 1 if parallel else 0
 
 
 def hidden_size(model) -> int:

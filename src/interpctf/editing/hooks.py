@@ -57,6 +57,18 @@ def _first(output) -> torch.Tensor:
 
 
 @contextmanager
+def frozen_weights(model) -> Iterator[None]:
+    """While active, no model parameter requires grad (only the vector being optimized does); restored after."""
+    requires = [p.requires_grad for p in model.parameters()]
+    model.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, r in zip(model.parameters(), requires):
+            p.requires_grad_(r)
+
+
+@contextmanager
 def edit_site(model, site: Site, layer: int, fn: Callable[[torch.Tensor], torch.Tensor]) -> Iterator[None]:
     """While active, the site's output ``x`` ([batch, seq, d]) is replaced by ``fn(x)``."""
     handle = site_module(model, site, layer).register_forward_hook(lambda m, i, o: _edit_output(o, fn))

@@ -46,6 +46,14 @@ class EditResult:
     metrics: dict[str, float] = field(default_factory=dict)          # after the edit, CounterFact summary
     metrics_before: dict[str, float] = field(default_factory=dict)
     changed: list[str] = field(default_factory=list)                 # state-dict names of the edited weights
+    # per record, from the editor's own check (interpctf.editing.verify): "verified" (the new target won on the
+    # record's prompt right after its update) and "rounds" (target optimizations it took)
+    records: list[dict] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        """Every record's edit passed the editor's check."""
+        return all(r["verified"] for r in self.records)
 
 
 def resolve_device(device: str) -> torch.device:
@@ -144,11 +152,12 @@ def edit(model: str | Path | Any, records: Sequence[dict | CounterFactRecord] | 
     edited = copy.deepcopy(base)
     with progress.step(f"{method.upper()} edits", total=1) as bar:
         if isinstance(params, RomeParams):
-            rome_records_inplace(edited, tok, recs, covs[params.layer], params, seed)
+            diagnostics = rome_records_inplace(edited, tok, recs, covs[params.layer], params, seed)
         else:
-            memit_records_inplace(edited, tok, recs, covs, params, seed)
+            diagnostics = memit_records_inplace(edited, tok, recs, covs, params, seed)
         bar.advance(1)
     after = record_metrics(edited, tok, recs)
     return EditResult(model=edited, tokenizer=tok, method=method, layers=layers, efficacy=after["efficacy"],
                       paraphrase=after.get("paraphrase"), neighborhood=after.get("neighborhood"), metrics=after,
-                      metrics_before=before, changed=[proj_param_name(base, layer) for layer in layers])
+                      metrics_before=before, changed=[proj_param_name(base, layer) for layer in layers],
+                      records=diagnostics)

@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from interpctf.editing.families import proj_bias
-from interpctf.editing.hooks import Site, device_of, edit_site, mlp_weight, record_keys, record_sites
+from interpctf.editing.hooks import (Site, device_of, edit_site, frozen_weights, mlp_weight, record_keys,
+                                    record_sites)
 
 
 def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -49,6 +50,13 @@ def vector_at(model, seq: Sequence[int], index: int, site: Site, layer: int, pad
     with record_sites(model, [(site, layer)]) as rec:
         model(input_ids=ids)
     return rec[(site, layer)][0, index]
+
+
+def descend(opt: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One optimizer step on ``loss``."""
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
 
 
 def optimize_vector(model, rewrite: Sequence[Sequence[int]], rewrite_lookup: Sequence[int], target: Sequence[int],
@@ -106,29 +114,21 @@ def optimize_vector(model, rewrite: Sequence[Sequence[int]], rewrite_lookup: Seq
         x[rows, lookup] = x[rows, lookup] + delta.to(x.dtype)
         return x
 
-    requires = [p.requires_grad for p in model.parameters()]
-    model.requires_grad_(False)
-    try:
-        with edit_site(model, site, layer, add_delta):
-            for _ in range(params.steps):
-                logits = model(input_ids=ids).logits
-                rw_logp = F.log_softmax(logits[rows[:n_rw, None], pred_pos].float(), dim=-1)     # [n_rw, T, V]
-                nll = -rw_logp.gather(-1, labels[..., None]).squeeze(-1).sum(dim=1).mean()
-                loss = nll
-                if essence:
-                    logp = F.log_softmax(logits[rows[n_rw:], essence_last].float(), dim=-1)
-                    loss = loss + params.kl_weight * F.kl_div(logp, base_logp, log_target=True,
-                                                              reduction="batchmean")
-                loss = loss + params.norm_weight * delta.pow(2).sum() / v0.pow(2).sum()
-                if nll.item() < params.stop_nll * t_len:
-                    break
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                with torch.no_grad():
-                    if delta.norm() > max_norm:
-                        delta.mul_(max_norm / delta.norm())
-    finally:
-        for p, r in zip(model.parameters(), requires):
-            p.requires_grad_(r)
+    with frozen_weights(model), edit_site(model, site, layer, add_delta):
+        for _ in range(params.steps):
+            logits = model(input_ids=ids).logits
+            rw_logp = F.log_softmax(logits[rows[:n_rw, None], pred_pos].float(), dim=-1)     # [n_rw, T, V]
+            nll = -rw_logp.gather(-1, labels[..., None]).squeeze(-1).sum(dim=1).mean()
+            loss = nll
+            if essence:
+                logp = F.log_softmax(logits[rows[n_rw:], essence_last].float(), dim=-1)
+                loss = loss + params.kl_weight * F.kl_div(logp, base_logp, log_target=True,
+                                                          reduction="batchmean")
+            loss = loss + params.norm_weight * delta.pow(2).sum() / v0.pow(2).sum()
+            if nll.item() < params.stop_nll * t_len:
+                break
+            descend(opt, loss)
+            with torch.no_grad():
+                if delta.norm() > max_norm:
+                    delta.mul_(max_norm / delta.norm())
     return (v0 + delta.detach()).double()

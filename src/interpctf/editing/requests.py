@@ -13,13 +13,15 @@ from __future__ import annotations
 import torch
 
 from interpctf.editing.counterfact import CounterFactRecord, prompt_ids, subject_end, target_ids
-from interpctf.editing.families import proj_bias
+from interpctf.editing.families import block_part, proj_bias
 from interpctf.editing.hooks import add_to_mlp_weight, device_of, mlp_weight
-from interpctf.editing.memit import MemitParams, memit_update
+from interpctf.editing.memit import MemitParams
 from interpctf.editing.optimize import keys_at, optimize_vector, vector_at
 from interpctf.editing.rome import RomeParams, rank_one_update, update_direction
 from interpctf.editing.score import _pad_id
+from interpctf.editing.spread import optimize_residuals, spread_projections, spread_update
 from interpctf.editing.targets import TargetParams
+from interpctf.editing.verify import new_target_wins, round_params
 
 ESSENCE = "{} is a"
 PREFIX_TOKENS = 8
@@ -75,35 +77,56 @@ class _Request:
 
 def rome_records_inplace(model, tokenizer, records: list[CounterFactRecord], cov: torch.Tensor,
                          params: RomeParams, seed: int = 0) -> list[dict]:
-    """ROME, one record after the other, each a rank-one update of ``params.layer``; per-record diagnostics."""
+    """ROME, one record after the other, each a rank-one update of ``params.layer``, each verified (the edited
+    model must prefer the new target on the record's prompt; otherwise v* is optimized again under the next
+    budget of :func:`~interpctf.editing.verify.round_params`); per-record diagnostics, "verified" among them."""
     out = []
     layer = params.layer
+    weight = block_part(model, layer, "mlp_out").weight
     for i, rec in enumerate(records):
         req = _Request(model, tokenizer, rec, params.target, seed + i)
         k = req.keys(model, layer)
         c = cov.double().to(k.device)
-        v = req.vector(model, "mlp", layer, params.target, (update_direction(c, k, params.ridge), k))
+        u = update_direction(c, k, params.ridge)
         w = mlp_weight(model, layer).double()
         b = proj_bias(model, layer).double().to(w.device)
-        delta = rank_one_update(w, b, c, k, v, params.ridge)
-        add_to_mlp_weight(model, layer, delta)
-        out.append({"delta_norm": float(delta.norm()), "w_norm": float(w.norm())})
+        saved = weight.detach().clone()
+        for round_ in range(params.target.verify_rounds):
+            with torch.no_grad():
+                weight.copy_(saved)  # each round replaces the previous round's update, exactly
+            v = req.vector(model, "mlp", layer, round_params(params.target, round_), (u, k))
+            delta = rank_one_update(w, b, c, k, v, params.ridge)
+            add_to_mlp_weight(model, layer, delta)
+            won = new_target_wins(model, tokenizer, rec)
+            if won:
+                break
+        out.append({"delta_norm": float(delta.norm()), "w_norm": float(w.norm()), "rounds": round_ + 1,
+                    "verified": won})
     return out
 
 
 def memit_records_inplace(model, tokenizer, records: list[CounterFactRecord], covs: dict[int, torch.Tensor],
-                          params: MemitParams, seed: int = 0) -> dict[str, float]:
-    """MEMIT, all records at once over ``params.layers`` (MEMIT Alg. 1)."""
+                          params: MemitParams, seed: int = 0) -> list[dict]:
+    """MEMIT, all records at once over ``params.layers``: ΔW_l = (R / n) K_lᵀ(λC₀ + K_lK_lᵀ)⁻¹ (MEMIT eq. 14)
+    with the residuals R optimized through those very updates (:mod:`interpctf.editing.spread`), verified: while some
+    record's new target does not win on its prompt, the update is replaced by one optimized under the next
+    budget (:func:`~interpctf.editing.verify.round_params`); per-record diagnostics."""
     layers = sorted(params.layers)
-    top = layers[-1]
     reqs = [_Request(model, tokenizer, rec, params.target, seed + i) for i, rec in enumerate(records)]
-    z = torch.stack([r.vector(model, "hidden", top, params.target) for r in reqs], 1)
-    norms = {}
-    for pos, layer in enumerate(layers):
-        keys = torch.stack([r.keys(model, layer) for r in reqs], 1)
-        h = torch.stack([r.hidden(model, top) for r in reqs], 1)
-        residual = (z - h) / (len(layers) - pos)
-        delta = memit_update(residual, keys, covs[layer].double().to(keys.device), params.lam)
-        add_to_mlp_weight(model, layer, delta)
-        norms[f"delta_norm_layer{layer}"] = float(delta.norm())
-    return norms
+    keys = {layer: torch.stack([r.keys(model, layer) for r in reqs], 1) for layer in layers}
+    projections = spread_projections(keys, covs, params.lam)
+    scales = torch.stack([r.hidden(model, layers[-1]).norm() for r in reqs])
+    weights = {layer: block_part(model, layer, "mlp_out").weight for layer in layers}
+    saved = {layer: w.detach().clone() for layer, w in weights.items()}
+    for round_ in range(params.target.verify_rounds):
+        with torch.no_grad():
+            for layer, w in weights.items():
+                w.copy_(saved[layer])
+        residual = optimize_residuals(model, reqs, projections, scales, round_params(params.target, round_),
+                                      reqs[0].pad)
+        for layer in layers:
+            add_to_mlp_weight(model, layer, spread_update(residual, projections[layer], len(layers)))
+        won = [new_target_wins(model, tokenizer, rec) for rec in records]
+        if all(won):
+            break
+    return [{"rounds": round_ + 1, "verified": ok} for ok in won]

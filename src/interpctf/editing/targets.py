@@ -13,7 +13,7 @@ import random
 from typing import Literal
 
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from interpctf.data.world import World
 from interpctf.editing.hooks import Site, subject_last_index
@@ -46,6 +46,9 @@ class TargetParams(BaseModel):
     norm_weight: float = 0.5   # ROME's v_weight_decay, on ‖δ‖² / ‖v₀‖²
     clamp: float = 4.0         # ‖δ‖ ≤ clamp · ‖v₀‖ (ROME's clamp_norm_factor)
     stop_nll: float = 0.02     # stop early once the new object is this likely on average
+    # CounterFact editors (interpctf.editing.requests): rounds of looser budgets until the edited model prefers
+    # the new target on the request prompt (see interpctf.editing.verify); 1 = no retry.
+    verify_rounds: int = Field(default=4, ge=1, le=8)
 
 
 def check_edit(world: World, edit: Edit) -> str:

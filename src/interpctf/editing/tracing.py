@@ -44,30 +44,30 @@ class TraceResult:
 
 
 @torch.no_grad()
-def causal_trace(model, tokenizer, world: World, subject: str, relation: str, template: int | str | None = None,
-                 samples: int = 10, noise: float = 3.0, seed: int = 0) -> TraceResult:
+def trace_ids(model, prompt: list[int], span: tuple[int, int], target: list[int], sigma: float, samples: int = 10,
+              noise: float = 3.0, seed: int = 0) -> tuple[float, float, dict[str, np.ndarray]]:
+    """(P_clean, P_corrupt, effects) for token ids: ``prompt`` (special tokens included), the subject's [start,
+    end) ``span`` in it, the ``target``'s ids. P(target) is the product of its token probabilities (the prompt is
+    followed by the target's first T−1 tokens, as CounterFact scores a target); sites are restored at the
+    prompt's tokens."""
     model.eval()
-    if template is None:
-        template = world.templates(relation, "train")[0].text
-    prompt = world.prompt(subject, relation, template)
-    target = world.object_of(subject, relation)
-    tid = token_id(tokenizer, target)
-    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
-    n_tok, layers = ids.shape[1], n_layers(model)
-    start, end = subject_span(tokenizer, prompt, subject)
-    subject_ids = torch.tensor([token_id(tokenizer, s) for s in world.subjects])
-    sigma = float(embedding(model).weight[subject_ids].std())
+    start, end = span
+    ids = torch.tensor([list(prompt) + list(target[:-1])])
+    n_tok, layers = len(prompt), n_layers(model)
     gen = torch.Generator().manual_seed(seed)
     noise_t = noise * sigma * torch.randn(samples, end - start, hidden_size(model), generator=gen)
     batch = ids.repeat(samples, 1)
+    pos = torch.arange(n_tok - 1, n_tok - 1 + len(target))
+    tgt = torch.tensor(list(target))
 
     def corrupt(x: torch.Tensor) -> torch.Tensor:
         x = x.clone()
-        x[:, start:end] += noise_t
+        x[:, start:end] += noise_t.to(x.dtype)
         return x
 
     def prob(logits: torch.Tensor) -> float:
-        return float(torch.softmax(logits[:, -1].float(), -1)[:, tid].mean())
+        logp = torch.log_softmax(logits[:, pos].float(), -1)[:, torch.arange(len(target)), tgt]   # [batch, T]
+        return float(logp.sum(-1).exp().mean())
 
     all_sites = [(s, layer) for s in SITES for layer in range(layers)]
     with record_sites(model, all_sites) as clean:
@@ -76,15 +76,50 @@ def causal_trace(model, tokenizer, world: World, subject: str, relation: str, te
         p_corrupt = prob(model(input_ids=batch).logits)
         effects = {s: np.zeros((n_tok, layers)) for s in SITES}
         for site, layer in all_sites:
-            for pos in range(n_tok):
-                def restore(x: torch.Tensor, v=clean[(site, layer)][0, pos], pos=pos) -> torch.Tensor:
+            for at in range(n_tok):
+                def restore(x: torch.Tensor, v=clean[(site, layer)][0, at], at=at) -> torch.Tensor:
                     x = x.clone()
-                    x[:, pos] = v
+                    x[:, at] = v
                     return x
                 with edit_site(model, site, layer, restore):
-                    effects[site][pos, layer] = prob(model(input_ids=batch).logits) - p_corrupt
-    tokens = tokenizer.convert_ids_to_tokens(ids[0].tolist())
-    return TraceResult(prompt, tokens, (start, end), target, p_clean, p_corrupt, effects)
+                    effects[site][at, layer] = prob(model(input_ids=batch).logits) - p_corrupt
+    return p_clean, p_corrupt, effects
+
+
+def causal_trace(model, tokenizer, world: World, subject: str, relation: str, template: int | str | None = None,
+                 samples: int = 10, noise: float = 3.0, seed: int = 0) -> TraceResult:
+    """The trace of a world fact; σ is the standard deviation of all subjects' embeddings (ROME's choice)."""
+    if template is None:
+        template = world.templates(relation, "train")[0].text
+    prompt = world.prompt(subject, relation, template)
+    target = world.object_of(subject, relation)
+    ids = tokenizer(prompt)["input_ids"]
+    span = subject_span(tokenizer, prompt, subject)
+    subject_ids = torch.tensor([token_id(tokenizer, s) for s in world.subjects])
+    sigma = float(embedding(model).weight[subject_ids].std())
+    p_clean, p_corrupt, effects = trace_ids(model, ids, span, [token_id(tokenizer, target)], sigma, samples, noise,
+                                            seed)
+    return TraceResult(prompt, tokenizer.convert_ids_to_tokens(ids), span, target, p_clean, p_corrupt, effects)
+
+
+def trace_record(model, tokenizer, record, target: str | None = None, samples: int = 10, noise: float = 3.0,
+                 seed: int = 0) -> TraceResult:
+    """The trace of a CounterFact record on any causal LM: P(``target``, by default the record's ``target_true``,
+    any number of tokens) after its prompt; σ is the standard deviation of the whole token embedding (there is
+    no list of subjects)."""
+    from interpctf.editing.counterfact import prompt_ids, subject_end, target_ids
+
+    rw = record.requested_rewrite
+    prompt = record.prompt
+    ids = prompt_ids(tokenizer, prompt)
+    end = subject_end(tokenizer, prompt, rw.subject) + 1
+    start = end - len(tokenizer(rw.subject, add_special_tokens=False)["input_ids"])
+    span = (max(start, 0), end)
+    sigma = float(embedding(model).weight.std())
+    text = rw.target_true.text if target is None else target
+    p_clean, p_corrupt, effects = trace_ids(model, ids, span, target_ids(tokenizer, prompt, text), sigma, samples,
+                                            noise, seed)
+    return TraceResult(prompt, tokenizer.convert_ids_to_tokens(ids), span, text, p_clean, p_corrupt, effects)
 
 
 def plot_trace(result: TraceResult, path: str | Path) -> Path:
