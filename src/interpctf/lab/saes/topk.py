@@ -18,7 +18,7 @@ import torch
 from typing import Callable
 
 from interpctf.lab.saes.base import SAE, LossParts, fired_of, sum_sq
-from interpctf.lab.saes.sparse_ops import gathered_pre, sparse_decode
+from interpctf.lab.saes.sparse_ops import gathered_pre, scratch_tensor, sparse_decode
 
 
 def _scatter_topk(pre: torch.Tensor, k: int) -> torch.Tensor:
@@ -78,7 +78,8 @@ class TopKSAE(_TopKBase):
     def train_step_loss(self, x, y, sparsity_coefficient, dead_mask) -> LossParts:
         with torch.no_grad():  # only chooses the latents; their values are recomputed below with autograd
             x_in = x - self.b_dec if self.apply_b_dec_to_input else x
-            pre = torch.addmm(self.b_enc, x_in, self.W_enc)
+            # Into a reused buffer: pre is dead once this step's loss is formed (the backward never reads it).
+            pre = torch.addmm(self.b_enc, x_in, self.W_enc, out=scratch_tensor((x.shape[0], self.d_sae), x_in))
             idx = pre.topk(self.config.k, dim=-1, sorted=False).indices
         return self._sparse_step(pre, torch.relu(self._pre_at(x_in, pre, idx)), idx, y, dead_mask,
                                  lambda i: self._pre_at(x_in, pre, i))
