@@ -1,9 +1,10 @@
-"""The sparse TopK kernels give the dense products' values and gradients, including the chunked path (j > 8)."""
+"""The sparse TopK kernels give the dense products' values and gradients, including the chunked path (j > 8); their
+scratch buffers stay one per name."""
 
 import pytest
 import torch
 
-from interpctf.lab.saes.sparse_ops import gathered_pre, sparse_decode
+from interpctf.lab.saes.sparse_ops import gathered_pre, scratch_tensor, sparse_decode
 
 
 def _chosen(batch, n, j, seed):
@@ -51,3 +52,13 @@ def test_gathered_pre_matches_dense_encoder_gradients(j, with_b_dec):
     g = torch.randn(6, j, dtype=torch.float64)
     for s, d in zip(torch.autograd.grad((out * g).sum(), params), torch.autograd.grad((dense() * g).sum(), params)):
         torch.testing.assert_close(s, d)
+
+
+def test_scratch_tensor_keeps_one_buffer_per_name_whatever_the_shapes():
+    like = torch.zeros(1)
+    big = scratch_tensor("test-scratch", (4, 6), like)
+    small = scratch_tensor("test-scratch", (3, 2), like)
+    assert small.shape == (3, 2) and small.data_ptr() == big.data_ptr()  # reused, not a second allocation
+    grown = scratch_tensor("test-scratch", (5, 6), like)
+    assert grown.shape == (5, 6) and scratch_tensor("test-scratch", (4, 6), like).data_ptr() == grown.data_ptr()
+    assert scratch_tensor("test-scratch", (2,), torch.zeros(1, dtype=torch.float64)).dtype == torch.float64

@@ -79,7 +79,7 @@ class TopKSAE(_TopKBase):
         with torch.no_grad():  # only chooses the latents; their values are recomputed below with autograd
             x_in = x - self.b_dec if self.apply_b_dec_to_input else x
             # Into a reused buffer: pre is dead once this step's loss is formed (the backward never reads it).
-            pre = torch.addmm(self.b_enc, x_in, self.W_enc, out=scratch_tensor((x.shape[0], self.d_sae), x_in))
+            pre = torch.addmm(self.b_enc, x_in, self.W_enc, out=scratch_tensor("pre", (x.shape[0], self.d_sae), x_in))
             idx = pre.topk(self.config.k, dim=-1, sorted=False).indices
         return self._sparse_step(pre, torch.relu(self._pre_at(x_in, pre, idx)), idx, y, dead_mask,
                                  lambda i: self._pre_at(x_in, pre, i))
