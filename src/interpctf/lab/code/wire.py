@@ -21,7 +21,7 @@ MAX_CODE_BYTES = 256 << 10
 # Of the package, the sandbox mounts only what trains an SAE: no task, data generator, metric or scoring code.
 PACKAGE_FILES = ["__init__.py", "errors.py", "registry.py", "lab/config.py", "lab/train.py",
                  "lab/saes/__init__.py", "lab/saes/base.py", "lab/saes/custom.py", "lab/saes/relu.py",
-                 "lab/saes/topk.py", "lab/saes/jumprelu.py", "lab/saes/gated.py",
+                 "lab/saes/topk.py", "lab/saes/sparse_ops.py", "lab/saes/jumprelu.py", "lab/saes/gated.py",
                  "lab/code/__init__.py", "lab/code/wire.py", "lab/code/job.py", "sandbox/confine.py",
                  "sandbox/worker.py"]
 # Package __init__ modules whose imports would reach what is not mounted: empty inside.

@@ -4,22 +4,21 @@ TopK keeps the k largest pre-activations of each sample. BatchTopK keeps the ``k
 so samples may use more or fewer latents; at inference it uses one threshold, estimated during training as a running
 mean of the smallest selected activation, and so saves as a JumpReLU SAE with that threshold everywhere.
 
-Training decodes TopK codes sparsely (``embedding_bag`` over the k chosen rows of W_dec): with k = 7 of 512 latents
-that is about 1/70 of the dense product, forward and backward, and is what makes a run fit the CPU budget. The encoder
-is sparse in the backward pass too: the dense pre-activations are computed without autograd (they only choose the
-latents), and the chosen ones are recomputed with it from the k chosen columns of W_enc, so the gradient never forms
-the dense (batch, d_sae) matrix nor the two dense products it would feed (W_enc's gradient and, through the input's
-``x - b_dec``, b_dec's). The loss and gradients are those of the dense computation (tests/lab/saes/test_topk_sparse.py).
+Training is sparse (``sparse_ops.py``): the dense pre-activations are computed without autograd and only choose the
+latents; the chosen ones are recomputed with autograd from the k chosen columns of W_enc
+(``gathered_pre``) and decoded from the k chosen rows of W_dec (``sparse_decode``). With k = 7 of 512 latents that
+is about 1/70 of the dense work, forward and backward, and the gradient never forms the dense (batch, d_sae) matrix
+nor the products it would feed. The loss and gradients are those of the dense computation
+(tests/lab/saes/test_topk_sparse.py).
 """
 
 from __future__ import annotations
 
 import torch
-from torch.nn.functional import embedding_bag
-
 from typing import Callable
 
 from interpctf.lab.saes.base import SAE, LossParts, fired_of, sum_sq
+from interpctf.lab.saes.sparse_ops import gathered_pre, scratch_tensor, sparse_decode
 
 
 def _scatter_topk(pre: torch.Tensor, k: int) -> torch.Tensor:
@@ -27,39 +26,15 @@ def _scatter_topk(pre: torch.Tensor, k: int) -> torch.Tensor:
     return torch.zeros_like(pre).scatter_(-1, idx, torch.relu(vals))
 
 
-
-class _GatheredPre(torch.autograd.Function):
-    """``pre.gather(1, idx)`` for ``pre = x_in @ W_enc + b_enc`` computed without autograd, with the gradient of
-    that product restricted to the gathered entries: W_enc's gradient adds each sample's input into its j chosen
-    columns only (batch * j * d_in work instead of the dense batch * d_sae * d_in), and the input's is the weighted
-    sum of those columns. Forward values are the dense ones exactly."""
-
-    @staticmethod
-    def forward(ctx, x_in, w_enc, b_enc, pre, idx):
-        ctx.save_for_backward(x_in, w_enc, idx)
-        return pre.gather(1, idx)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x_in, w_enc, idx = ctx.saved_tensors
-        flat = idx.reshape(-1)
-        rows = x_in.repeat_interleave(idx.shape[1], 0).mul_(grad.reshape(-1, 1))  # (batch * j, d_in)
-        g_w = w_enc.new_zeros(w_enc.shape[1], w_enc.shape[0]).index_add_(0, flat, rows).T
-        g_b = w_enc.new_zeros(w_enc.shape[1]).index_add_(0, flat, grad.reshape(-1))
-        g_x = None
-        if ctx.needs_input_grad[0]:  # x_in = x - b_dec: b_dec's gradient comes through here
-            g_x = embedding_bag(idx, w_enc.T.contiguous(), per_sample_weights=grad, mode="sum")
-        return g_x, g_w, g_b, None, None
-
-
 class _TopKBase(SAE):
     needs_k = True
     unit_decoder = True
 
-    def aux_loss(self, pre: torch.Tensor, residual: torch.Tensor, dead_mask: torch.Tensor | None,
+    def aux_loss(self, pre: torch.Tensor, error: torch.Tensor, dead_mask: torch.Tensor | None,
                  values: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
         """Reconstruct the main loss's residual from the top ``aux_k`` dead latents only: gradient reaches latents
         that the top-k selection would otherwise never pick, pulling them toward what is still unexplained.
+        ``error``: the main reconstruction's ``y_hat - y``, detached (the residual is its negation).
 
         ``values(idx)``: the pre-activations at ``idx`` with autograd, when ``pre`` itself has none (the sparse path)."""
         if dead_mask is None or self.config.aux_coefficient == 0:
@@ -73,20 +48,19 @@ class _TopKBase(SAE):
         if values is not None:
             vals = values(idx)
         # ReLU kept (measured: dropping it, as SAELens does, lowered explained variance 0.836 -> 0.801 here).
-        residual_hat = embedding_bag(idx, self.W_dec, per_sample_weights=torch.relu(vals), mode="sum")
+        residual_hat = sparse_decode(torch.relu(vals), idx, self.W_dec)
         # Normalize by the residual's size so the coefficient does not depend on how well the SAE already does.
-        denom = residual.pow(2).sum(dim=-1).mean().clamp_min(1e-8)
-        return sum_sq(residual_hat, residual) / denom
+        denom = error.pow(2).sum(dim=-1).mean().clamp_min(1e-8)
+        return (residual_hat + error).pow(2).sum(dim=-1).mean() / denom
 
     def _sparse_step(self, pre: torch.Tensor, vals: torch.Tensor, idx: torch.Tensor, y: torch.Tensor,
                      dead_mask: torch.Tensor | None,
                      values: Callable[[torch.Tensor], torch.Tensor] | None = None) -> LossParts:
-        y_hat = embedding_bag(idx, self.W_dec, per_sample_weights=vals, mode="sum") + self.b_dec
-        mse = sum_sq(y_hat, y)
-        aux = self.aux_loss(pre, (y - y_hat).detach(), dead_mask, values)
-        with torch.no_grad():
-            fired = torch.zeros(self.d_sae, dtype=torch.bool)
-            fired[idx[vals > 0]] = True
+        error = sparse_decode(vals, idx, self.W_dec) + self.b_dec - y
+        mse = error.pow(2).sum(dim=-1).mean()
+        aux = self.aux_loss(pre, error.detach(), dead_mask, values)
+        with torch.no_grad():  # codes are >= 0, so a latent fired iff its codes' sum is positive
+            fired = vals.new_zeros(self.d_sae).index_add_(0, idx.reshape(-1), vals.reshape(-1)) > 0
         return LossParts(mse + self.config.aux_coefficient * aux, {"mse": mse, "aux": aux}, fired)
 
 
@@ -98,12 +72,14 @@ class TopKSAE(_TopKBase):
         return _scatter_topk(self.pre_acts(x), self.config.k)
 
     def _pre_at(self, x_in: torch.Tensor, pre: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
-        return _GatheredPre.apply(x_in, self.W_enc, self.b_enc, pre, idx)
+        b_dec = self.b_dec if self.apply_b_dec_to_input else None
+        return gathered_pre(x_in, self.W_enc, self.b_enc, b_dec, pre, idx)
 
     def train_step_loss(self, x, y, sparsity_coefficient, dead_mask) -> LossParts:
-        x_in = x - self.b_dec if self.apply_b_dec_to_input else x
         with torch.no_grad():  # only chooses the latents; their values are recomputed below with autograd
-            pre = torch.addmm(self.b_enc, x_in, self.W_enc)
+            x_in = x - self.b_dec if self.apply_b_dec_to_input else x
+            # Into a reused buffer: pre is dead once this step's loss is formed (the backward never reads it).
+            pre = torch.addmm(self.b_enc, x_in, self.W_enc, out=scratch_tensor("pre", (x.shape[0], self.d_sae), x_in))
             idx = pre.topk(self.config.k, dim=-1, sorted=False).indices
         return self._sparse_step(pre, torch.relu(self._pre_at(x_in, pre, idx)), idx, y, dead_mask,
                                  lambda i: self._pre_at(x_in, pre, i))
@@ -145,7 +121,7 @@ class BatchTopKSAE(_TopKBase):
                 self.threshold_estimate.copy_(smallest if t < 0 else 0.99 * t + 0.01 * smallest)
         y_hat = self.decode(codes)
         mse = sum_sq(y_hat, y)
-        aux = self.aux_loss(pre, (y - y_hat).detach(), dead_mask)
+        aux = self.aux_loss(pre, (y_hat - y).detach(), dead_mask)
         return LossParts(mse + self.config.aux_coefficient * aux, {"mse": mse, "aux": aux}, fired_of(codes))
 
     def saelens_state(self) -> dict[str, torch.Tensor]:
