@@ -6,9 +6,10 @@ POST an answer. Open-ish loop: a rater's think time, not the server, sets the re
 import asyncio
 import json
 import random
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
+
+from _server_common import exchange
 
 IDLE_SECONDS = 4.0  # below uvicorn's keep-alive timeout (5 s), after which it closes an idle connection
 
@@ -22,18 +23,6 @@ class RaterTally:
     answered: list[tuple[int, str]] = field(default_factory=list)  # (rater index, question id), each 201
 
 
-async def _exchange(reader, writer, request: bytes) -> tuple[int, bytes, float]:
-    t = time.perf_counter()
-    writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    body = await reader.readexactly(length)
-    return int(head.split(b" ", 2)[1]), body, (time.perf_counter() - t) * 1000
-
-
 async def _rater(host: str, port: int, index: int, token: str, think: tuple[float, float], seed: int,
                  stop: float, tally: RaterTally) -> None:
     rng = random.Random(f"{seed}:{index}")
@@ -45,7 +34,7 @@ async def _rater(host: str, port: int, index: int, token: str, think: tuple[floa
     get_static = f"GET /static/style.css HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
     try:
         while loop.time() < stop:
-            status, body, ms = await _exchange(reader, writer, get_next)
+            status, body, ms = await exchange(reader, writer, get_next)
             tally.next_ms.append(ms)
             if status != 200:
                 tally.errors.append(f"next {status}: {body[:120]!r}")
@@ -53,7 +42,7 @@ async def _rater(host: str, port: int, index: int, token: str, think: tuple[floa
             question = json.loads(body)["question"]
             if question is None:  # this rater's queue is done
                 break
-            status, _, ms = await _exchange(reader, writer, get_static)
+            status, _, ms = await exchange(reader, writer, get_static)
             tally.static_ms.append(ms)
             if status != 200:
                 tally.errors.append(f"static {status}")
@@ -65,7 +54,7 @@ async def _rater(host: str, port: int, index: int, token: str, think: tuple[floa
             payload = json.dumps({"question": question["id"], "choice": rng.randrange(8)}).encode()
             post = (f"POST /api/v1/study/answers HTTP/1.1\r\n{auth}Content-Type: application/json\r\n"
                     f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload
-            status, body, ms = await _exchange(reader, writer, post)
+            status, body, ms = await exchange(reader, writer, post)
             tally.answer_ms.append(ms)
             if status == 201:
                 tally.answered.append((index, question["id"]))
