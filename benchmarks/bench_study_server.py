@@ -13,9 +13,11 @@ Target (issue #18): p95 <= 50 ms under 100 concurrent raters. Two modes:
 - ``closed``: saturation, 1 and --clients keep-alive connections sharing one token with no think time. Its p95
   is about clients / throughput, so it measures throughput, not what a rater waits.
 
-Measured (2 cores shared by ~6 engineers, load average 3.4, ``--mode raters --rater-seconds 30``): next 724
-requests p50 8.6 ms, p95 35.0 ms, max 371 ms; static p95 32.5 ms (ratio 1.08); answer p95 36.0 ms; 724 answers
-acknowledged, 724 stored, 0 errors. Closed loop (load 11-16, --seconds 8): 303 req/s, p95 580 ms vs static 499 ms.
+Measured (2 cores shared by ~6 engineers, load average 3.6-3.9, ``--mode both --rater-seconds 30 --seconds 5``):
+raters: next 727 requests p50 6.6 ms, p95 19.0 ms, max 124 ms; static p95 17.5 ms (ratio 1.09); answer p95
+21.6 ms; 727 answers acknowledged, 727 stored, 0 errors. Closed loop, 100 clients: next 357 req/s p95 424 ms vs
+static 483 req/s p95 358 ms (ratio 1.18). The next question costs about what the static page costs: what is
+left per request is the framework's, not the study's.
 """
 
 import argparse
