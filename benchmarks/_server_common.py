@@ -135,6 +135,19 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+async def exchange(reader, writer, request: bytes) -> tuple[int, bytes, float]:
+    """One HTTP/1.1 request on a keep-alive connection: (status, body, milliseconds)."""
+    t = time.perf_counter()
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    body = await reader.readexactly(length)
+    return int(head.split(b" ", 2)[1]), body, (time.perf_counter() - t) * 1000
+
+
 async def _raw_client(host: str, port: int, path: str, stop: float, out: list, headers: str) -> int:
     """One keep-alive HTTP/1.1 connection issuing GETs back to back; returns the count of non-200 answers."""
     import asyncio
@@ -143,17 +156,9 @@ async def _raw_client(host: str, port: int, path: str, stop: float, out: list, h
     bad = 0
     loop = asyncio.get_running_loop()
     while loop.time() < stop:
-        t = time.perf_counter()
-        writer.write(request)
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":", 1)[1])
-        await reader.readexactly(length)
-        out.append((time.perf_counter() - t) * 1000)
-        if not head.startswith(b"HTTP/1.1 200"):
-            bad += 1
+        status, _, ms = await exchange(reader, writer, request)
+        out.append(ms)
+        bad += status != 200
     writer.close()
     return bad
 

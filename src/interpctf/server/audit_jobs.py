@@ -16,14 +16,14 @@ import logging
 import threading
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from interpctf.audit import audit_hint
 from interpctf.bundle import open_challenge, read_manifest
 from interpctf.errors import one_line
 from interpctf.executor import get_executor
-from interpctf.server.models import Challenge, Hint, Variant, utcnow
-from interpctf.server.state import ServerState
+from interpctf.server.models import Challenge, Hint, utcnow
+from interpctf.server.state import ServerState, variants_of
 
 log = logging.getLogger("interpctf.server.audit")
 SOLVER_SECONDS = 120.0
@@ -58,9 +58,26 @@ def challenge_verdict(calibration: dict, statement: dict) -> tuple[bool, str]:
     return flagged, ("FLAGGED: " if flagged else "passes: ") + "; ".join(parts)
 
 
-def _paths(state: ServerState, s, challenge_id: int) -> tuple[str, str]:
-    variant = s.scalars(select(Variant).where(Variant.challenge_id == challenge_id, Variant.number == 0)).one()
-    return str(state.data_dir / variant.bundle_path), str(state.data_dir / variant.key_path)
+def _paths(state: ServerState, s, challenge_id: int) -> list[tuple[int, str, str]]:
+    """(number, bundle, key) of every variant: each team gets one, so a hint or a statement is audited on all."""
+    return [(v.number, str(state.data_dir / v.bundle_path), str(state.data_dir / v.key_path))
+            for v in variants_of(s, challenge_id)]
+
+
+def merge_variants(results: list[tuple[int, dict]]) -> dict:
+    """One audit from each variant's (``(number, result)``): flagged when any variant is, ``solved_by`` their
+    union, the line and figures those of the first flagged variant (else variant 0's, its line as it is: they
+    all pass), every variant kept."""
+    if len(results) == 1:
+        return results[0][1]
+    flagged = [n for n, r in results if r["flagged"]]
+    shown = next((r for n, r in results if r["flagged"]), results[0][1])
+    line = shown["line"]
+    if flagged:
+        line += f" [variant {flagged[0]}; flagged on {len(flagged)} of {len(results)} variants: " \
+                f"{', '.join(map(str, flagged))}]"
+    return {**shown, "solved_by": sorted({x for _, r in results for x in r["solved_by"]}),
+            "flagged": bool(flagged), "line": line, "variants": [{"variant": n, **r} for n, r in results]}
 
 
 def _store(state: ServerState, model, row_id: int, audit: dict) -> None:
@@ -83,36 +100,40 @@ def _submit(state: ServerState, bundle: str, key: str, text: str) -> dict:
         return executor.submit(audit_job, bundle, key, text, SOLVER_SECONDS).result()
 
 
-def start_hint_audit(state: ServerState, hint_id: int) -> threading.Thread:
-    """Mark the hint's audit running and run it in the background; the hint stays unpublished meanwhile."""
-    with state.db.write() as s:
-        hint = s.get(Hint, hint_id)
-        bundle, key = _paths(state, s, hint.challenge_id)
-        text = hint.content
-        s.execute(update(Hint).where(Hint.id == hint_id).values(audit={"status": "running"}))
-
-    def work() -> dict:
-        return _submit(state, bundle, key, text)
-
-    return _start(f"audit-hint-{hint_id}", lambda: _run(state, Hint, hint_id, work))
+def _hint_work(state: ServerState, paths: list[tuple[int, str, str]], text: str) -> dict:
+    return merge_variants([(n, _submit(state, bundle, key, text)) for n, bundle, key in paths])
 
 
-def start_challenge_audit(state: ServerState, challenge_id: int) -> threading.Thread:
-    """The challenge's audit: its calibration, and its public statement given to the hint-aware solvers."""
-    with state.db.write() as s:
-        bundle, key = _paths(state, s, challenge_id)
-        statement = s.get(Challenge, challenge_id).statement
-        s.execute(update(Challenge).where(Challenge.id == challenge_id).values(audit={"status": "running"}))
-
-    def work() -> dict:
+def _challenge_work(state: ServerState, paths: list[tuple[int, str, str]], statement: str) -> dict:
+    def one(bundle: str, key: str) -> dict:
         calibration = calibration_verdict(Path(bundle))
         with_statement = _submit(state, bundle, key, statement)
         flagged, line = challenge_verdict(calibration, with_statement)
         solved_by = sorted(set(calibration["solved_by"]) | set(with_statement["solved_by"]))
         return {"calibration": calibration, "statement": with_statement, "flagged": flagged, "line": line,
                 "solved_by": solved_by}
+    return merge_variants([(n, one(bundle, key)) for n, bundle, key in paths])
 
-    return _start(f"audit-challenge-{challenge_id}", lambda: _run(state, Challenge, challenge_id, work))
+
+def start_hint_audit(state: ServerState, hint_id: int) -> threading.Thread:
+    """Mark the hint's audit running and run it in the background; the hint stays unpublished meanwhile."""
+    with state.db.write() as s:
+        hint = s.get(Hint, hint_id)
+        paths = _paths(state, s, hint.challenge_id)
+        text = hint.content
+        s.execute(update(Hint).where(Hint.id == hint_id).values(audit={"status": "running"}))
+    return _start(f"audit-hint-{hint_id}",
+                  lambda: _run(state, Hint, hint_id, lambda: _hint_work(state, paths, text)))
+
+
+def start_challenge_audit(state: ServerState, challenge_id: int) -> threading.Thread:
+    """The challenge's audit: its calibration, and its public statement given to the hint-aware solvers."""
+    with state.db.write() as s:
+        paths = _paths(state, s, challenge_id)
+        statement = s.get(Challenge, challenge_id).statement
+        s.execute(update(Challenge).where(Challenge.id == challenge_id).values(audit={"status": "running"}))
+    return _start(f"audit-challenge-{challenge_id}", lambda: _run(
+        state, Challenge, challenge_id, lambda: _challenge_work(state, paths, statement)))
 
 
 def _start(name: str, target) -> threading.Thread:
@@ -121,4 +142,5 @@ def _start(name: str, target) -> threading.Thread:
     return thread
 
 
-__all__ = ["audit_job", "calibration_verdict", "challenge_verdict", "start_challenge_audit", "start_hint_audit"]
+__all__ = ["audit_job", "calibration_verdict", "challenge_verdict", "merge_variants",
+           "start_challenge_audit", "start_hint_audit"]

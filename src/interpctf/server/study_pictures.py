@@ -18,18 +18,51 @@ from sqlalchemy import select
 
 from interpctf.bundle import open_challenge
 from interpctf.kinds import get_kind
-from interpctf.server.errors import not_found
-from interpctf.server.models import Challenge, User, Variant
-from interpctf.server.state import ServerState
+from interpctf.server.errors import bad_request, not_found
+from interpctf.server.models import Challenge, User
+from interpctf.server.state import ServerState, variants_of
 
 FOLDER = "study-pictures"
 INDEX = "index.json"
 _TOKEN = re.compile(r"[0-9a-f]{24}")
+_QUALIFIED = re.compile(r"v(\d{1,4})/(.+)", re.S)
 _CACHE: dict[Path, tuple[tuple[int, int], dict[str, str]]] = {}
 
 
 def _folder(st: ServerState) -> Path:
     return st.data_dir / FOLDER
+
+
+def trojan_variant(trojan: str) -> tuple[int, str]:
+    """A trojan id ``v<N>/<id>`` names a planted trigger of variant N (a challenge forged with variants: each team
+    gets one, so the same ``<id>`` is a different trigger in each); a plain ``<id>`` is variant 0's."""
+    match = _QUALIFIED.fullmatch(trojan)
+    return (int(match[1]), match[2]) if match else (0, trojan)
+
+
+def _drawn_by_variant(st: ServerState, s, challenge_id: int, settings) -> dict[str, bytes]:
+    """Trojan id or pool entry -> picture, every variant's planted triggers drawn from that variant's key (the
+    pool's from the first variant that draws any, so each distractor is drawn once)."""
+    wanted: dict[int, dict[str, str]] = {}  # variant -> its own trojan id -> the study's trojan id
+    for trojan in settings.triggers:
+        number, own = trojan_variant(trojan)
+        wanted.setdefault(number, {})[own] = trojan
+    variants = {v.number: v for v in variants_of(s, challenge_id)}
+    missing = sorted(set(wanted) - set(variants))
+    if missing:
+        raise bad_request(f"triggers: the challenge has no variant {missing[0]} (it has {len(variants)}); "
+                          "name a trojan 'v<N>/<id>' with N below that")
+    out: dict[str, bytes] = {}
+    pool = list(settings.pool)
+    for number, own in sorted(wanted.items()):
+        variant = variants[number]
+        challenge = open_challenge(st.data_dir / variant.bundle_path, st.data_dir / variant.key_path)
+        drawn = get_kind(challenge.manifest.kind).study_pictures(challenge, sorted(own), pool, settings.seed)
+        out.update({own[t]: png for t, png in drawn.items() if t in own})
+        if any(t in own for t in drawn):
+            out.update({e: png for e, png in drawn.items() if e in pool})
+            pool = []
+    return out
 
 
 def generate(st: ServerState, s, settings) -> int:
@@ -38,10 +71,7 @@ def generate(st: ServerState, s, settings) -> int:
     chal = s.scalars(select(Challenge).where(Challenge.slug == settings.challenge)).first()
     if chal is None:
         raise not_found(f"challenge: no challenge {settings.challenge!r}")
-    variant = s.scalars(select(Variant).where(Variant.challenge_id == chal.id, Variant.number == 0)).one()
-    challenge = open_challenge(st.data_dir / variant.bundle_path, st.data_dir / variant.key_path)
-    drawn = get_kind(challenge.manifest.kind).study_pictures(challenge, sorted(settings.triggers),
-                                                              list(settings.pool), settings.seed)
+    drawn = _drawn_by_variant(st, s, chal.id, settings)
     # candidates are the triggers' descriptions and the pool's entries (interpctf.rules.study.candidates_for)
     by_candidate = {settings.triggers[t]: png for t, png in drawn.items() if t in settings.triggers}
     by_candidate.update({entry: png for entry, png in drawn.items() if entry in settings.pool})
@@ -112,4 +142,5 @@ def picture(st: ServerState, user: User, token: str) -> bytes:
     return path.read_bytes()
 
 
-__all__ = ["generate", "open_with_pictures", "tokens", "with_pictures", "reveal_with_pictures", "picture"]
+__all__ = ["trojan_variant", "generate", "open_with_pictures", "tokens", "with_pictures", "reveal_with_pictures",
+           "picture"]

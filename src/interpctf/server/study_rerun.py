@@ -2,7 +2,8 @@
 
 The admin asks for it from the submission's page. The code runs in the lab profile of the sandbox
 (:func:`interpctf.sandbox.lab_profile.run_lab_job`: no network, its own uid, a wall clock, memory, CPU and disk
-budgets) over a workspace holding the code and a copy of the challenge's *public* bundle, never the key. Each
+budgets) over a workspace holding the code and a copy of the *public* bundle of the team's own variant (the one it
+was given and made its images from), never the key. Each
 submitted image is then looked for under its own file name in what the run wrote: byte-equal, equal within a
 pixel tolerance (re-encoding or a float's last bit), different, or missing. The outcome is a JSON file beside the
 study's other files, shown on the submission's page; a new re-run replaces it.
@@ -21,8 +22,8 @@ from sqlalchemy import select
 from interpctf.errors import InterpctfError, one_line
 from interpctf.intake.png import check_png
 from interpctf.server.errors import not_found
-from interpctf.server.models import Variant, utcnow
-from interpctf.server.state import ServerState
+from interpctf.server.models import utcnow
+from interpctf.server.state import ServerState, variant_for
 from interpctf.server.study_models import StudyImage, StudySubmission
 
 FOLDER = "study-reruns"
@@ -78,7 +79,7 @@ def compare(submitted: bytes, rerun: bytes | None, tolerance: int = TOLERANCE) -
 
 
 def _workspace(st: ServerState, s, row: StudySubmission) -> Path:
-    variant = s.scalars(select(Variant).where(Variant.challenge_id == row.challenge_id, Variant.number == 0)).one()
+    variant = variant_for(s, row.challenge_id, row.team_id)  # the variant the team's code ran against
     work = st.data_dir / FOLDER / f".work-{row.id}-{secrets.token_hex(4)}"
     work.mkdir(parents=True)
     shutil.copytree(st.data_dir / variant.bundle_path, work / "bundle", symlinks=True)  # links stay links
