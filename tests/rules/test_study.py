@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from interpctf.rules.study import (Question, assign_raters, attention_questions, candidates_for, careless_raters,
-                                   grade_study, make_questions, rate, wilson)
+                                   grade_study, make_questions, rate, team_trojan, trojan_variant, wilson)
 
 TRIGGERS = {f"t{i}": f"trig{i}" for i in range(4)}
 POOL = [f"pool{i}" for i in range(10)]
@@ -78,3 +78,19 @@ def test_grade_drops_careless_raters_and_ignores_attention_checks():
     assert set(grade) == {1}
     assert (grade[1].overall.right, grade[1].overall.n) == (1, 2)
     assert grade[1].per_trojan["t0"].n == 2
+
+
+def test_trojan_ids_name_their_variant():
+    assert trojan_variant("m07") == (0, "m07")
+    assert trojan_variant("v2/3") == (2, "3")
+    assert trojan_variant("v/3") == (0, "v/3")
+
+
+def test_a_team_on_another_variant_is_asked_about_its_own_trigger():
+    triggers = {"0": "patch", "1": "blend", "v1/0": "faint", "v1/1": "corner"}
+    assert team_trojan("0", 1, triggers) == "v1/0"  # the team of variant 1 visualized its own model's trojan 0
+    assert team_trojan("0", 0, triggers) == "0"
+    assert team_trojan("v1/1", 1, triggers) == "v1/1"  # already qualified
+    assert team_trojan("0", 3, {"0": "patch"}) == "0"  # triggers naming no variant: plain ids, as before
+    with pytest.raises(ValueError, match="'v2/0' is not among the triggers"):
+        team_trojan("0", 2, triggers)  # variants are named, but not this team's: its true trigger is unknown

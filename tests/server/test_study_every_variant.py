@@ -78,12 +78,6 @@ def test_a_trojan_naming_a_variant_the_challenge_lacks_is_refused_in_one_line(se
     assert not (server.state.data_dir / study_pictures.FOLDER).exists()  # nothing half-written
 
 
-def test_trojan_ids_name_their_variant():
-    assert study_pictures.trojan_variant("m07") == (0, "m07")
-    assert study_pictures.trojan_variant("v2/3") == (2, "3")
-    assert study_pictures.trojan_variant("v/3") == (0, "v/3")
-
-
 def test_the_rerun_uses_the_bundle_of_the_submitting_teams_own_variant(server_factory):
     server = server_factory(study_spec())
     challenge, number = _add_variant(server)

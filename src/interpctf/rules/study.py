@@ -10,6 +10,7 @@ the target (0.49 by default: the best published method's rate) only when the int
 import hashlib
 import math
 import random
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from interpctf.rules.jam_assign import Judge, Project, assign_reviews
 N_CANDIDATES = 8
 DEFAULT_TARGET = 0.49
 Z95 = 1.959963984540054
+_QUALIFIED = re.compile(r"v(\d{1,4})/(.+)", re.S)
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,29 @@ class Question:
     candidates: tuple[str, ...]
     answer: int              # index of the true trigger in ``candidates``
     attention: bool = False  # an obvious question: a rater who misses it is careless
+
+
+def trojan_variant(trojan: str) -> tuple[int, str]:
+    """A trojan id ``v<N>/<id>`` names a planted trigger of variant N (a challenge forged with variants: each team
+    gets one, so the same ``<id>`` is a different trigger in each); a plain ``<id>`` is variant 0's."""
+    match = _QUALIFIED.fullmatch(trojan)
+    return (int(match[1]), match[2]) if match else (0, trojan)
+
+
+def team_trojan(trojan: str, variant: int, triggers: Mapping[str, str]) -> str:
+    """The study's id of the trojan a team given ``variant`` visualized as ``trojan``: its variant's own
+    ``v<N>/<id>`` where the triggers name one, so the true trigger shown is the one that team's model holds.
+    Raises ValueError when the triggers name variants but not this one (the question would show another model's
+    trigger as the answer); triggers that name no variant keep plain ids (a challenge without variants)."""
+    number, own = trojan_variant(trojan)
+    if number or not variant:
+        return trojan
+    qualified = f"v{variant}/{own}"
+    if qualified in triggers:
+        return qualified
+    if any(trojan_variant(t)[0] for t in triggers):
+        raise ValueError(f"{qualified!r} is not among the triggers, but the team visualized variant {variant}")
+    return trojan
 
 
 def _rng(seed: int, *parts: object) -> random.Random:

@@ -14,11 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from interpctf.rules.study import (DEFAULT_TARGET, Question, assign_raters, attention_questions, grade_study,
-                                   make_questions)
+                                   make_questions, team_trojan)
 from interpctf.server import study_queue, study_store
 from interpctf.server.errors import ApiError, bad_request, conflict, not_found
 from interpctf.server.models import Challenge, User
-from interpctf.server.state import ServerState
+from interpctf.server.state import ServerState, variant_for
 from interpctf.server.study_models import StudyImage, StudySubmission
 from interpctf.server.study_results import results_csv, reveal_rows
 
@@ -131,7 +131,12 @@ def open_study(st: ServerState, s) -> StudyState:
         covered: dict[int, tuple[int | None, set[str]]] = {}
         rows = s.execute(select(StudySubmission.id, StudySubmission.team_id, StudyImage.trojan)
                          .join(StudyImage, StudyImage.submission_id == StudySubmission.id)).all()
-        for sid, team, trojan in rows:
+        challenge = challenge_id(s, state)
+        for sid, team, uploaded in rows:
+            try:  # a team given another variant visualized that variant's trojan
+                trojan = team_trojan(uploaded, variant_for(s, challenge, team).number, cfg.triggers)
+            except ValueError as exc:
+                raise conflict(f"triggers: {exc}") from None
             if trojan not in cfg.triggers:  # the settings changed since it was uploaded: no question to ask
                 continue
             covered.setdefault(int(sid), (team, set()))[1].add(trojan)

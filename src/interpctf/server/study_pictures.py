@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from interpctf.bundle import open_challenge
 from interpctf.kinds import get_kind
+from interpctf.rules.study import trojan_variant
 from interpctf.server.errors import bad_request, not_found
 from interpctf.server.models import Challenge, User
 from interpctf.server.state import ServerState, variants_of
@@ -25,19 +26,11 @@ from interpctf.server.state import ServerState, variants_of
 FOLDER = "study-pictures"
 INDEX = "index.json"
 _TOKEN = re.compile(r"[0-9a-f]{24}")
-_QUALIFIED = re.compile(r"v(\d{1,4})/(.+)", re.S)
 _CACHE: dict[Path, tuple[tuple[int, int], dict[str, str]]] = {}
 
 
 def _folder(st: ServerState) -> Path:
     return st.data_dir / FOLDER
-
-
-def trojan_variant(trojan: str) -> tuple[int, str]:
-    """A trojan id ``v<N>/<id>`` names a planted trigger of variant N (a challenge forged with variants: each team
-    gets one, so the same ``<id>`` is a different trigger in each); a plain ``<id>`` is variant 0's."""
-    match = _QUALIFIED.fullmatch(trojan)
-    return (int(match[1]), match[2]) if match else (0, trojan)
 
 
 def _drawn_by_variant(st: ServerState, s, challenge_id: int, settings) -> dict[str, bytes]:
@@ -142,5 +135,5 @@ def picture(st: ServerState, user: User, token: str) -> bytes:
     return path.read_bytes()
 
 
-__all__ = ["trojan_variant", "generate", "open_with_pictures", "tokens", "with_pictures", "reveal_with_pictures",
+__all__ = ["generate", "open_with_pictures", "tokens", "with_pictures", "reveal_with_pictures",
            "picture"]
