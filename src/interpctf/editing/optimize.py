@@ -11,7 +11,8 @@ target_<t), i.e. the negative log of the product of the token probabilities (how
 
 from __future__ import annotations
 
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +29,18 @@ def pad_batch(seqs: Sequence[Sequence[int]], pad_id: int, device: torch.device) 
     for i, s in enumerate(seqs):
         ids[i, :len(s)] = torch.tensor(list(s), dtype=torch.long)
     return ids.to(device), torch.tensor([len(s) for s in seqs], device=device)
+
+
+@contextmanager
+def frozen_weights(model) -> Iterator[None]:
+    """While active, no gradient is taken for the model's parameters (only for the vector being optimized)."""
+    requires = [p.requires_grad for p in model.parameters()]
+    model.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, r in zip(model.parameters(), requires):
+            p.requires_grad_(r)
 
 
 @torch.no_grad()
@@ -106,29 +119,23 @@ def optimize_vector(model, rewrite: Sequence[Sequence[int]], rewrite_lookup: Seq
         x[rows, lookup] = x[rows, lookup] + delta.to(x.dtype)
         return x
 
-    requires = [p.requires_grad for p in model.parameters()]
-    model.requires_grad_(False)
-    try:
-        with edit_site(model, site, layer, add_delta):
-            for _ in range(params.steps):
-                logits = model(input_ids=ids).logits
-                rw_logp = F.log_softmax(logits[rows[:n_rw, None], pred_pos].float(), dim=-1)     # [n_rw, T, V]
-                nll = -rw_logp.gather(-1, labels[..., None]).squeeze(-1).sum(dim=1).mean()
-                loss = nll
-                if essence:
-                    logp = F.log_softmax(logits[rows[n_rw:], essence_last].float(), dim=-1)
-                    loss = loss + params.kl_weight * F.kl_div(logp, base_logp, log_target=True,
-                                                              reduction="batchmean")
-                loss = loss + params.norm_weight * delta.pow(2).sum() / v0.pow(2).sum()
-                if nll.item() < params.stop_nll * t_len:
-                    break
-                opt.zero_grad()
-                loss.backward()
-                opt.step()
-                with torch.no_grad():
-                    if delta.norm() > max_norm:
-                        delta.mul_(max_norm / delta.norm())
-    finally:
-        for p, r in zip(model.parameters(), requires):
-            p.requires_grad_(r)
+    with frozen_weights(model), edit_site(model, site, layer, add_delta):
+        for _ in range(params.steps):
+            logits = model(input_ids=ids).logits
+            rw_logp = F.log_softmax(logits[rows[:n_rw, None], pred_pos].float(), dim=-1)     # [n_rw, T, V]
+            nll = -rw_logp.gather(-1, labels[..., None]).squeeze(-1).sum(dim=1).mean()
+            loss = nll
+            if essence:
+                logp = F.log_softmax(logits[rows[n_rw:], essence_last].float(), dim=-1)
+                loss = loss + params.kl_weight * F.kl_div(logp, base_logp, log_target=True,
+                                                          reduction="batchmean")
+            loss = loss + params.norm_weight * delta.pow(2).sum() / v0.pow(2).sum()
+            if nll.item() < params.stop_nll * t_len:
+                break
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                if delta.norm() > max_norm:
+                    delta.mul_(max_norm / delta.norm())
     return (v0 + delta.detach()).double()

@@ -21,6 +21,7 @@ from interpctf.editing.memit import memit_edit_inplace
 from interpctf.editing.metrics import harmonic_mean
 from interpctf.editing.rome import rome_edit_inplace
 from interpctf.editing.stats import compute_key_stats
+from interpctf.editing.targets import optimize_targets
 
 SCHEMES = ("rome", "memit", "sequential")
 EDIT_SEED = 16_002  # fixed: every run is judged on the same edits
@@ -95,8 +96,10 @@ def editability(base, tokenizer, world: World, edits: list[Edit], stats_docs: in
 
     edited = copy.deepcopy(base)
     per_edit: dict[str, list[float]] = {k: [] for k in ("efficacy", "paraphrase", "neighborhood", "recall_after")}
-    for e in edits:
-        rome_edit_inplace(edited, tokenizer, world, e, covs[rome_layer], rome)
+    # every edit starts from the unedited model, so their v* are independent: optimized in one batch
+    targets = optimize_targets(base, tokenizer, world, edits, "mlp", rome_layer, rome.target)
+    for e, v in zip(edits, targets):
+        rome_edit_inplace(edited, tokenizer, world, e, covs[rome_layer], rome, v)
         m = edit_metrics(base, edited, world, [e], tokenizer, with_recall=False)
         for k in ("efficacy", "paraphrase", "neighborhood"):
             per_edit[k].append(m[k])
