@@ -25,14 +25,18 @@ def setup():
     torch.manual_seed(0)
     model = build_gpt2(cfg, len(tokenizer), 64, tokenizer.pad_token_id, tokenizer.bos_token_id,
                        tokenizer.eos_token_id).eval()
-    return world, tokenizer, model, random_edits(world, 5, seed=3)
+    # At init the logits are nearly flat whatever δ is; scaled up, a few steps make the new object likely, so
+    # edits stop early, at different steps (measured: site "hidden" with stop_nll 0.3 stops after 2 or 3 steps)
+    with torch.no_grad():
+        model.transformer.wte.weight.mul_(25)
+        model.transformer.h[1].mlp.c_proj.weight.mul_(10)
+    return world, tokenizer, model, random_edits(world, 4, seed=3)
 
 
-# stop_nll 2.0 makes the edits of this random model stop early at different steps; 0.0 runs every step
-@pytest.mark.parametrize("site, stop_nll", [("mlp", 2.0), ("mlp", 0.0), ("hidden", 2.0)])
+@pytest.mark.parametrize("site, stop_nll", [("mlp", 0.0), ("hidden", 0.3)])  # every step; stops early
 def test_batched_targets_equal_one_at_a_time(setup, site, stop_nll):
     world, tokenizer, model, edits = setup
-    params = TargetParams(steps=12, stop_nll=stop_nll)
+    params = TargetParams(steps=10, stop_nll=stop_nll)
     alone = torch.stack([optimize_target(model, tokenizer, world, e, site, 1, params) for e in edits])
     batched = optimize_targets(model, tokenizer, world, edits, site, 1, params)
     torch.testing.assert_close(batched, alone, atol=2e-4, rtol=2e-4)
@@ -41,7 +45,7 @@ def test_batched_targets_equal_one_at_a_time(setup, site, stop_nll):
 
 def test_a_rome_update_from_a_batched_target_is_the_one_found_alone(setup):
     world, tokenizer, model, edits = setup
-    params = RomeParams(layer=1, target=TargetParams(steps=12))
+    params = RomeParams(layer=1, target=TargetParams(steps=10))
     torch.manual_seed(1)
     cov = (lambda a: a @ a.T / 64 + torch.eye(64))(torch.randn(64, 64))
     v = optimize_targets(model, tokenizer, world, edits[:2], "mlp", 1, params.target)
