@@ -100,7 +100,7 @@ def editability(base, tokenizer, world: World, edits: list[Edit], stats_docs: in
     targets = optimize_targets(base, tokenizer, world, edits, "mlp", rome_layer, rome.target)
     for e, v in zip(edits, targets):
         rome_edit_inplace(edited, tokenizer, world, e, covs[rome_layer], rome, v)
-        m = edit_metrics(base, edited, world, [e], tokenizer, with_recall=False)
+        m = edit_metrics(base, edited, world, [e], tokenizer, with_recall=False, with_entropy=False)
         for k in ("efficacy", "paraphrase", "neighborhood"):
             per_edit[k].append(m[k])
         per_edit["recall_after"].append(fact_recall(edited, tokenizer, world, "train", limit=recall_limit // 4,
@@ -124,7 +124,7 @@ def editability(base, tokenizer, world: World, edits: list[Edit], stats_docs: in
 
 
 def _summary(base, edited, world: World, edits: list[Edit], tokenizer, recall_limit: int) -> dict[str, float]:
-    m = edit_metrics(base, edited, world, edits, tokenizer, with_recall=False)
+    m = edit_metrics(base, edited, world, edits, tokenizer, with_recall=False, with_entropy=False)
     exclude = {(e.subject, e.relation) for e in edits}
     return {"efficacy": m["efficacy"], "paraphrase": m["paraphrase"], "neighborhood": m["neighborhood"],
             "recall_after": fact_recall(edited, tokenizer, world, "train", limit=recall_limit, exclude=exclude)}
