@@ -71,6 +71,8 @@ def task(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
 ModelOption = typer.Option(None, "--model", help="sae-lm: a Hugging Face causal LM id or folder")
 HookOption = typer.Option(None, "--hook", help="sae-lm: a site, e.g. blocks.6.hook_resid_post")
 CorpusOption = typer.Option(None, "--corpus", help="sae-lm: a text file or a datasets name")
+TaskOption = typer.Option([], "--option", help="a task option KEY=VALUE, repeatable (editability: n_subjects, "
+                          "n_edits, stats_docs); runs with other options are ranked apart")
 
 
 @app.command("run")
@@ -81,11 +83,13 @@ def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", h
             code: Optional[Path] = typer.Option(None, "--code", help="a Python module defining the SAE (a subclass "
                                                 "of interpctf.lab.saes.custom.CustomSAE), trained in the sandbox"),
             model: Optional[str] = ModelOption, hook: Optional[str] = HookOption,
-            corpus: Optional[str] = CorpusOption) -> None:
+            corpus: Optional[str] = CorpusOption, option: list[str] = TaskOption) -> None:
     """Train one SAE on TASK and print its validation metrics (the run is recorded; a code run that fails is
     recorded as failed, with its one-line reason)."""
     from interpctf import lab
+    from interpctf.lab.task_options import parse_task_options
 
+    task_options = {"model": model, "hook": hook, "corpus": corpus, **parse_task_options(option)}
     who, max_seconds = lab_session.run_guard(runs_dir, task, max_seconds)  # an active session's, capped by it
     console = Console(stderr=True)
     with _bar(console) as bar:
@@ -96,7 +100,7 @@ def run_cmd(task: str, config: Optional[Path] = typer.Option(None, "--config", h
 
         result = lab.run(task, config, seed=seed, runs_dir=runs_dir, progress=progress, threads=threads,
                          max_seconds=max_seconds, code=code,
-                         task_options={"model": model, "hook": hook, "corpus": corpus}, participant=who)
+                         task_options=task_options, participant=who)
     if as_json:
         typer.echo(json.dumps(result.flat()))
         return

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from interpctf.data.world import UnknownWorldItem, World
 from interpctf.editing.hooks import add_to_mlp_weight
 from interpctf.editing.targets import (Edit, TargetParams, check_edit, context_prompts, mean_keys,
-                                       optimize_target, rewrite_prompt, site_vector)
+                                       optimize_targets, rewrite_prompt, site_vector)
 
 
 class MemitParams(BaseModel):
@@ -45,7 +45,8 @@ def memit_edit_inplace(model, tokenizer, world: World, edits: list[Edit], covs: 
         check_edit(world, e)
     layers = sorted(params.layers)
     top = layers[-1]
-    z = torch.stack([optimize_target(model, tokenizer, world, e, "hidden", top, params.target) for e in edits], 1)
+    # every z_i is optimized on the unedited model, independently of the others: in one batch
+    z = optimize_targets(model, tokenizer, world, edits, "hidden", top, params.target).T
     contexts = [context_prompts(world, e, params.target) for e in edits]
     pos_kind = params.target.position
     norms = {}

@@ -57,13 +57,14 @@ def rank_one_update(w: torch.Tensor, bias: torch.Tensor, c: torch.Tensor, k: tor
 
 
 def rome_edit_inplace(model, tokenizer, world: World, edit: Edit, cov: torch.Tensor,
-                      params: RomeParams) -> dict:
-    """Applies one ROME edit to ``model`` in place; returns diagnostics (norms, residual)."""
+                      params: RomeParams, target: torch.Tensor | None = None) -> dict:
+    """Applies one ROME edit to ``model`` in place; returns diagnostics (norms, residual). ``target``: v*
+    when it was already optimized on this same model (:func:`~interpctf.editing.targets.optimize_targets`)."""
     check_edit(world, edit)
     layer = params.layer
     prompts = context_prompts(world, edit, params.target)
     k = mean_keys(model, tokenizer, prompts, edit.subject, [layer], params.target.position)[layer]
-    v = optimize_target(model, tokenizer, world, edit, "mlp", layer, params.target)
+    v = optimize_target(model, tokenizer, world, edit, "mlp", layer, params.target) if target is None else target
     w = mlp_weight(model, layer).double()
     b = proj_bias(model, layer).double()
     delta = rank_one_update(w, b, cov.double(), k, v, params.ridge)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from interpctf.data.world import World
 from interpctf.editing.hooks import Site, subject_last_index
 from interpctf.editing.optimize import keys_at, optimize_vector, vector_at
+from interpctf.editing.optimize_batch import VectorProblem, optimize_vectors
 from interpctf.nets.tiny_gpt_eval import token_id
 
 
@@ -105,15 +106,28 @@ def site_vector(model, tokenizer, prompt: str, subject: str, site: Site, layer: 
                      site, layer, tokenizer.pad_token_id)
 
 
-def optimize_target(model, tokenizer, world: World, edit: Edit, site: Site, layer: int,
-                    params: TargetParams) -> torch.Tensor:
-    """v* (site "mlp": the MLP output, ROME) or z* (site "hidden": the residual stream, MEMIT) for a world edit:
-    the rewrite prompts are :func:`context_prompts`, the essence prompts the subject's other relations."""
+def target_problem(tokenizer, world: World, edit: Edit, params: TargetParams) -> VectorProblem:
+    """An edit's prompts as token ids: the rewrite prompts are :func:`context_prompts`, the essence prompts the
+    subject's other relations."""
     rewrite = context_prompts(world, edit, params)
     others = [r.id for r in world.relations if r.id != edit.relation]
     essence = [world.templates(r, "train")[0].text.replace("{s}", edit.subject) for r in others]
-    return optimize_vector(
-        model, _ids(tokenizer, rewrite), [lookup_index(tokenizer, p, edit.subject, params.position) for p in rewrite],
+    return VectorProblem(
+        _ids(tokenizer, rewrite), [lookup_index(tokenizer, p, edit.subject, params.position) for p in rewrite],
         [token_id(tokenizer, edit.new_object)], _ids(tokenizer, essence),
-        [lookup_index(tokenizer, p, edit.subject, params.position) for p in essence], site, layer, params,
-        tokenizer.pad_token_id)
+        [lookup_index(tokenizer, p, edit.subject, params.position) for p in essence])
+
+
+def optimize_target(model, tokenizer, world: World, edit: Edit, site: Site, layer: int,
+                    params: TargetParams) -> torch.Tensor:
+    """v* (site "mlp": the MLP output, ROME) or z* (site "hidden": the residual stream, MEMIT) for a world edit."""
+    p = target_problem(tokenizer, world, edit, params)
+    return optimize_vector(model, p.rewrite, p.rewrite_lookup, p.target, p.essence, p.essence_lookup, site, layer,
+                           params, tokenizer.pad_token_id)
+
+
+def optimize_targets(model, tokenizer, world: World, edits: list[Edit], site: Site, layer: int,
+                     params: TargetParams) -> torch.Tensor:
+    """[n_edits, d]: each edit's :func:`optimize_target` on this same model, all optimized in one batch."""
+    return optimize_vectors(model, [target_problem(tokenizer, world, e, params) for e in edits], site, layer,
+                            params, tokenizer.pad_token_id)

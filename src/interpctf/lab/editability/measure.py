@@ -21,6 +21,7 @@ from interpctf.editing.memit import memit_edit_inplace
 from interpctf.editing.metrics import harmonic_mean
 from interpctf.editing.rome import rome_edit_inplace
 from interpctf.editing.stats import compute_key_stats
+from interpctf.editing.targets import optimize_targets
 
 SCHEMES = ("rome", "memit", "sequential")
 EDIT_SEED = 16_002  # fixed: every run is judged on the same edits
@@ -95,9 +96,11 @@ def editability(base, tokenizer, world: World, edits: list[Edit], stats_docs: in
 
     edited = copy.deepcopy(base)
     per_edit: dict[str, list[float]] = {k: [] for k in ("efficacy", "paraphrase", "neighborhood", "recall_after")}
-    for e in edits:
-        rome_edit_inplace(edited, tokenizer, world, e, covs[rome_layer], rome)
-        m = edit_metrics(base, edited, world, [e], tokenizer, with_recall=False)
+    # every edit starts from the unedited model, so their v* are independent: optimized in one batch
+    targets = optimize_targets(base, tokenizer, world, edits, "mlp", rome_layer, rome.target)
+    for e, v in zip(edits, targets):
+        rome_edit_inplace(edited, tokenizer, world, e, covs[rome_layer], rome, v)
+        m = edit_metrics(base, edited, world, [e], tokenizer, with_recall=False, with_entropy=False)
         for k in ("efficacy", "paraphrase", "neighborhood"):
             per_edit[k].append(m[k])
         per_edit["recall_after"].append(fact_recall(edited, tokenizer, world, "train", limit=recall_limit // 4,
@@ -121,7 +124,7 @@ def editability(base, tokenizer, world: World, edits: list[Edit], stats_docs: in
 
 
 def _summary(base, edited, world: World, edits: list[Edit], tokenizer, recall_limit: int) -> dict[str, float]:
-    m = edit_metrics(base, edited, world, edits, tokenizer, with_recall=False)
+    m = edit_metrics(base, edited, world, edits, tokenizer, with_recall=False, with_entropy=False)
     exclude = {(e.subject, e.relation) for e in edits}
     return {"efficacy": m["efficacy"], "paraphrase": m["paraphrase"], "neighborhood": m["neighborhood"],
             "recall_after": fact_recall(edited, tokenizer, world, "train", limit=recall_limit, exclude=exclude)}

