@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from study_helpers import POOL, study_spec
+from server_support import admin, player
+from study_helpers import POOL, study_spec, upload
 
 from interpctf.kinds.labelfn.kind import LabelFnKind
 from interpctf.server import audit_jobs, study, study_pictures, study_rerun
@@ -124,3 +125,37 @@ def test_a_hint_is_audited_on_every_variant(server_factory, monkeypatch):
     result = audit_jobs._hint_work(server.state, paths, "a hint [[1, 2], [3, 4]]")
     assert len(seen) == number + 1 and sum("added" in Path(b).parts for b in seen) == 1
     assert result["flagged"] is True and [v["variant"] for v in result["variants"]] == list(range(number + 1))
+
+
+def test_each_team_is_asked_about_its_own_variants_trojan(server_factory):
+    server = server_factory(study_spec())
+    _, number = _add_variant(server)
+    count = number + 1  # team t works on variant (t - 1) % count (state.variant_for)
+    triggers = {"m00": "variant 0's trigger", **{f"v{n}/m00": f"variant {n}'s trigger" for n in range(1, count)}}
+    boss = admin(server)
+    settings = {"challenge": "tiny", "triggers": triggers, "pool": POOL, "raters_per_question": 1, "seed": 2,
+                "attention_checks": 0}
+    assert boss.put("/api/v1/admin/study/settings", json=settings).status_code == 200
+    teams = [player(server, f"p{i}") for i in range(count)]
+    for client in teams:
+        assert upload(client, {"m00": 1}).status_code == 201  # each names the trojan plainly, as its bundle does
+    assert boss.post("/api/v1/admin/study/open").status_code == 200
+    with server.state.db.read() as s:
+        team_of = dict(s.execute(select(StudySubmission.id, StudySubmission.team_id)).all())
+    asked = {team_of[q.submission]: q.trojan for q in study.questions(study.load(server.state))}
+    assert asked == {t: ("m00" if (t - 1) % count == 0 else f"v{(t - 1) % count}/m00") for t in team_of.values()}
+
+
+def test_a_team_whose_variant_the_triggers_omit_is_refused_in_one_line(server_factory):
+    server = server_factory(study_spec())
+    _, number = _add_variant(server)
+    boss = admin(server)
+    settings = {"challenge": "tiny", "triggers": {"m00": "variant 0's", "v1/m00": "variant 1's"}, "pool": POOL,
+                "raters_per_question": 1, "seed": 2, "attention_checks": 0}
+    assert boss.put("/api/v1/admin/study/settings", json=settings).status_code == 200
+    teams = [player(server, f"p{i}") for i in range(number + 1)]  # one team on every variant, the added one too
+    for client in teams:
+        assert upload(client, {"m00": 1}).status_code == 201
+    refused = boss.post("/api/v1/admin/study/open")
+    assert refused.status_code == 409 and f"'v{number}/m00' is not among the triggers" in refused.text
+    assert study.load(server.state).status == "draft"  # nothing opened
