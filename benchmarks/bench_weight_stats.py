@@ -8,6 +8,9 @@ the figures again: the candidate fix, measured before it is wired in.
 Measured on trojan-detect (seed 14, 2 cores under load): clean models trained plainly, one conv's std alone
 0.95 (issue #18); with decoy batches, cross-validated 0.87-0.89, conv1.weight.std alone 0.94; with decoy
 batches and the canonical scale, cross-validated 0.84, the best single statistic 0.90 (fc). Target <= 0.65.
+Post-hoc fc forms, tried on that suite (seed 14): the class-mean row and bias subtracted (softmax-preserving)
+0.84, fc.weight.max_abs 0.91; fc then scaled to one Frobenius norm (argmax-preserving) 0.78, the signal moves to
+fc.bias (0.89); to one max_abs 0.88, fc.bias.std 0.98. Post-hoc scalings move the signal, not remove it.
 """
 
 from __future__ import annotations
